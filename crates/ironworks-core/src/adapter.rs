@@ -1,0 +1,660 @@
+//! Project adapters: the TOML file that maps the stage vocabulary onto a
+//! project's concrete jobs. Parsing and validation are pure; every problem is
+//! reported with file:line:column and what was expected, all at once.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::duration;
+use crate::stage::{Stage, StageStatus};
+
+/// The adapter file Ironworks looks for when `--adapter` is not given.
+pub const ADAPTER_FILE_NAME: &str = "ironworks.toml";
+/// A job's timeout when the adapter does not say.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * 60);
+/// Time between SIGTERM and SIGKILL when the adapter does not say.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+/// Environment variable names Ironworks sets itself; jobs may not declare them.
+pub const RESERVED_ENV_PREFIX: &str = "IRONWORKS_";
+
+/// Whether a job's failure turns its stage red.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gate {
+    /// Gates its stage: the stage is green only if it passed.
+    #[default]
+    Required,
+    /// Reported, never gates.
+    Observe,
+}
+
+impl Gate {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Gate::Required => "required",
+            Gate::Observe => "observe",
+        }
+    }
+}
+
+/// What a job runs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobCommand {
+    /// An argv vector, run without a shell.
+    Argv(Vec<String>),
+    /// A shell script, run as `/bin/sh -ec SCRIPT`.
+    Script(String),
+}
+
+impl JobCommand {
+    /// The exact argv Ironworks executes.
+    pub fn argv(&self) -> Vec<String> {
+        match self {
+            JobCommand::Argv(argv) => argv.clone(),
+            JobCommand::Script(script) => vec!["/bin/sh".into(), "-ec".into(), script.clone()],
+        }
+    }
+}
+
+/// A validated job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Job {
+    pub name: String,
+    pub stage: Stage,
+    pub command: JobCommand,
+    pub gate: Gate,
+    #[serde(with = "duration_ms")]
+    pub timeout: Duration,
+    #[serde(with = "duration_ms")]
+    pub grace: Duration,
+    /// Declared environment, on top of the minimal base Ironworks provides.
+    pub env: BTreeMap<String, String>,
+    /// Names of variables passed through from the environment Ironworks runs in.
+    pub pass_env: Vec<String>,
+    /// Jobs of the same stage that must pass before this one starts.
+    pub needs: Vec<String>,
+    /// Globs, relative to the checkout, of files kept after the job.
+    pub artifacts: Vec<String>,
+    /// JUnit XML report the job writes, relative to the checkout.
+    pub junit: Option<String>,
+    /// Only run when asked for by name (try builds), never by default.
+    pub optional: bool,
+    pub description: Option<String>,
+}
+
+/// The stage policy: which stages this deployment wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StagePolicy {
+    enabled: [bool; 5],
+}
+
+impl Default for StagePolicy {
+    fn default() -> Self {
+        StagePolicy {
+            enabled: Stage::ALL.map(Stage::enabled_by_default),
+        }
+    }
+}
+
+impl StagePolicy {
+    pub fn is_enabled(&self, stage: Stage) -> bool {
+        self.enabled[stage as usize]
+    }
+
+    fn set(&mut self, stage: Stage, on: bool) {
+        self.enabled[stage as usize] = on;
+    }
+}
+
+/// The project section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Project {
+    pub id: String,
+    /// Where the source repository lives, relative to the adapter file.
+    pub source: String,
+    pub description: Option<String>,
+}
+
+/// A parsed and validated adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adapter {
+    pub project: Project,
+    pub policy: StagePolicy,
+    /// Jobs in declaration order.
+    pub jobs: Vec<Job>,
+}
+
+impl Adapter {
+    /// Parse and validate adapter text. `file` names the file in messages.
+    pub fn parse(file: &str, source: &str) -> Result<Adapter, Diagnostics> {
+        let raw: RawAdapter = toml::from_str(source).map_err(|err| {
+            Diagnostics(vec![Diagnostic::at(
+                file,
+                source,
+                err.span(),
+                err.message().trim_end().to_owned(),
+            )])
+        })?;
+        Validator::new(file, source).validate(raw)
+    }
+
+    pub fn job(&self, name: &str) -> Option<&Job> {
+        self.jobs.iter().find(|job| job.name == name)
+    }
+
+    pub fn jobs_in(&self, stage: Stage) -> impl Iterator<Item = &Job> {
+        self.jobs.iter().filter(move |job| job.stage == stage)
+    }
+
+    /// Every stage, in catalog order, as this project sees it.
+    pub fn stage_catalog(&self) -> Vec<StageStatus> {
+        Stage::ALL
+            .into_iter()
+            .map(|stage| {
+                let jobs = self.jobs_in(stage).count();
+                let enabled = self.policy.is_enabled(stage);
+                StageStatus {
+                    stage,
+                    enabled,
+                    implemented: jobs > 0,
+                    active: enabled && jobs > 0,
+                    jobs,
+                }
+            })
+            .collect()
+    }
+
+    /// The closest job name to `name`, for "did you mean" hints.
+    pub fn suggest_job(&self, name: &str) -> Option<&str> {
+        suggest(name, self.jobs.iter().map(|job| job.name.as_str()))
+    }
+}
+
+fn suggest<'a>(given: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|candidate| (candidate, strsim::levenshtein(candidate, given)))
+        .filter(|(candidate, distance)| *distance <= 2.max(candidate.len() / 3))
+        .min_by_key(|(_, distance)| *distance)
+        .map(|(candidate, _)| candidate)
+}
+
+// ---- the file as written -------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdapter {
+    project: RawProject,
+    #[serde(default)]
+    stages: RawStages,
+    #[serde(default)]
+    job: Vec<Spanned<RawJob>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    id: Spanned<String>,
+    source: Option<Spanned<String>>,
+    description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStages {
+    #[serde(default)]
+    enable: Vec<Spanned<String>>,
+    #[serde(default)]
+    disable: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJob {
+    name: Spanned<String>,
+    stage: Spanned<String>,
+    run: Option<Spanned<Vec<String>>>,
+    script: Option<Spanned<String>>,
+    #[serde(default)]
+    gate: Gate,
+    timeout: Option<Spanned<String>>,
+    grace: Option<Spanned<String>>,
+    env: Option<Spanned<BTreeMap<String, String>>>,
+    #[serde(default)]
+    pass_env: Vec<Spanned<String>>,
+    #[serde(default)]
+    needs: Vec<Spanned<String>>,
+    #[serde(default)]
+    artifacts: Vec<Spanned<String>>,
+    #[serde(default)]
+    results: RawResults,
+    #[serde(default)]
+    optional: bool,
+    description: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawResults {
+    junit: Option<Spanned<String>>,
+}
+
+// ---- validation ------------------------------------------------------------
+
+struct Validator<'a> {
+    file: &'a str,
+    source: &'a str,
+    problems: Vec<Diagnostic>,
+}
+
+impl<'a> Validator<'a> {
+    fn new(file: &'a str, source: &'a str) -> Self {
+        Validator {
+            file,
+            source,
+            problems: Vec::new(),
+        }
+    }
+
+    fn error<T>(&mut self, spanned: &Spanned<T>, message: impl Into<String>) -> &mut Diagnostic {
+        self.problems.push(Diagnostic::at(
+            self.file,
+            self.source,
+            Some(spanned.span()),
+            message,
+        ));
+        self.problems.last_mut().expect("just pushed")
+    }
+
+    fn validate(mut self, raw: RawAdapter) -> Result<Adapter, Diagnostics> {
+        let project = self.project(raw.project);
+        let policy = self.policy(&raw.stages);
+        let jobs = self.jobs(raw.job);
+        if self.problems.is_empty() {
+            Ok(Adapter {
+                project,
+                policy,
+                jobs,
+            })
+        } else {
+            self.problems.sort_by_key(|d| d.position);
+            Err(Diagnostics(self.problems))
+        }
+    }
+
+    fn project(&mut self, raw: RawProject) -> Project {
+        if let Err(why) = check_name(raw.id.get_ref()) {
+            self.error(&raw.id, format!("invalid project id: {why}"));
+        }
+        let source = match raw.source {
+            Some(source) => {
+                if source.get_ref().trim().is_empty() {
+                    self.error(&source, "project source must not be empty")
+                        .help = Some("leave `source` out to use the repository the adapter lives in".into());
+                }
+                source.into_inner()
+            }
+            None => ".".to_owned(),
+        };
+        Project {
+            id: raw.id.into_inner(),
+            source,
+            description: raw.description,
+        }
+    }
+
+    fn stage(&mut self, name: &Spanned<String>) -> Option<Stage> {
+        match name.get_ref().parse::<Stage>() {
+            Ok(stage) => Some(stage),
+            Err(err) => {
+                self.error(name, err.to_string());
+                None
+            }
+        }
+    }
+
+    fn policy(&mut self, raw: &RawStages) -> StagePolicy {
+        let mut policy = StagePolicy::default();
+        let mut enabled = HashMap::new();
+        for name in &raw.enable {
+            if let Some(stage) = self.stage(name) {
+                enabled.insert(stage, ());
+                policy.set(stage, true);
+            }
+        }
+        for name in &raw.disable {
+            if let Some(stage) = self.stage(name) {
+                if enabled.contains_key(&stage) {
+                    self.error(name, format!("stage `{stage}` is both enabled and disabled"))
+                        .help = Some("name each stage in at most one of `enable` and `disable`".into());
+                }
+                policy.set(stage, false);
+            }
+        }
+        policy
+    }
+
+    fn duration(&mut self, raw: &Option<Spanned<String>>, default: Duration) -> Duration {
+        match raw {
+            None => default,
+            Some(text) => match duration::parse(text.get_ref()) {
+                Ok(d) => d,
+                Err(why) => {
+                    self.error(text, why);
+                    default
+                }
+            },
+        }
+    }
+
+    fn relative_path(&mut self, what: &str, path: &Spanned<String>) {
+        if let Err(why) = check_relative_path(path.get_ref()) {
+            self.error(path, format!("{what} `{}` {why}", path.get_ref()))
+                .help = Some("paths are relative to the job's checkout and stay inside it".into());
+        }
+    }
+
+    fn jobs(&mut self, raw_jobs: Vec<Spanned<RawJob>>) -> Vec<Job> {
+        let mut jobs = Vec::with_capacity(raw_jobs.len());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        // Kept for the second pass over `needs`, which must see every job.
+        let mut needs_spans = Vec::with_capacity(raw_jobs.len());
+
+        for spanned in raw_jobs {
+            let job_span = spanned.span();
+            let raw = spanned.into_inner();
+            let name = raw.name.get_ref().clone();
+            if let Err(why) = check_name(&name) {
+                self.error(&raw.name, format!("invalid job name: {why}"));
+            }
+            if let Some(first) = seen.get(&name) {
+                let first_line = self.problems_line(*first);
+                self.error(&raw.name, format!("duplicate job name `{name}`"))
+                    .help = Some(format!("the first job with this name is at line {first_line}; job names must be unique"));
+            } else {
+                seen.insert(name.clone(), job_span.start);
+            }
+            let stage = self.stage(&raw.stage);
+
+            let command = match (&raw.run, &raw.script) {
+                (Some(run), None) => {
+                    if run.get_ref().is_empty() || run.get_ref()[0].is_empty() {
+                        self.error(run, "`run` must name a program: expected a non-empty argv vector such as [\"make\", \"test\"]");
+                    }
+                    JobCommand::Argv(run.get_ref().clone())
+                }
+                (None, Some(script)) => {
+                    if script.get_ref().trim().is_empty() {
+                        self.error(script, "`script` must not be empty");
+                    }
+                    JobCommand::Script(script.get_ref().clone())
+                }
+                (Some(_), Some(script)) => {
+                    self.error(script, format!("job `{name}` has both `run` and `script`"))
+                        .help = Some("keep one: `run` is an argv vector, `script` a shell script".into());
+                    JobCommand::Script(String::new())
+                }
+                (None, None) => {
+                    self.error(&raw.name, format!("job `{name}` has neither `run` nor `script`"))
+                        .help = Some("add run = [\"program\", \"arg\"] or script = \"...\"".into());
+                    JobCommand::Script(String::new())
+                }
+            };
+
+            let timeout = self.duration(&raw.timeout, DEFAULT_TIMEOUT);
+            let grace = self.duration(&raw.grace, DEFAULT_GRACE);
+
+            if let Some(env) = &raw.env {
+                for key in env.get_ref().keys() {
+                    if let Err(why) = check_env_name(key) {
+                        self.error(env, format!("environment variable `{key}` {why}"));
+                    }
+                }
+                if env.get_ref().values().any(|v| v.contains('\0')) {
+                    self.error(env, "environment values must not contain NUL bytes");
+                }
+            }
+            for key in &raw.pass_env {
+                if let Err(why) = check_env_name(key.get_ref()) {
+                    self.error(key, format!("environment variable `{}` {why}", key.get_ref()));
+                }
+            }
+            for artifact in &raw.artifacts {
+                self.relative_path("artifact glob", artifact);
+                if let Err(err) = glob_syntax(artifact.get_ref()) {
+                    self.error(artifact, format!("artifact glob `{}` is malformed: {err}", artifact.get_ref()));
+                }
+            }
+            if let Some(junit) = &raw.results.junit {
+                self.relative_path("results.junit path", junit);
+            }
+
+            needs_spans.push(raw.needs.clone());
+            jobs.push(Job {
+                name,
+                stage: stage.unwrap_or(Stage::Spark),
+                command,
+                gate: raw.gate,
+                timeout,
+                grace,
+                env: raw.env.map(Spanned::into_inner).unwrap_or_default(),
+                pass_env: raw.pass_env.into_iter().map(Spanned::into_inner).collect(),
+                needs: raw.needs.into_iter().map(Spanned::into_inner).collect(),
+                artifacts: raw.artifacts.into_iter().map(Spanned::into_inner).collect(),
+                junit: raw.results.junit.map(Spanned::into_inner),
+                optional: raw.optional,
+                description: raw.description,
+            });
+        }
+
+        self.needs(&jobs, &needs_spans);
+        jobs
+    }
+
+    /// Line number of a byte offset, for "first defined at" hints.
+    fn problems_line(&self, offset: usize) -> usize {
+        crate::diagnostic::line_column(self.source, offset).0
+    }
+
+    fn needs(&mut self, jobs: &[Job], spans: &[Vec<Spanned<String>>]) {
+        let index: HashMap<&str, usize> = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, job)| (job.name.as_str(), i))
+            .rev() // the first of duplicate names wins
+            .collect();
+        let mut edges: Vec<Vec<usize>> = vec![Vec::new(); jobs.len()];
+
+        for (i, job) in jobs.iter().enumerate() {
+            let mut listed = Vec::new();
+            for target in &spans[i] {
+                let name = target.get_ref().as_str();
+                if listed.contains(&name) {
+                    self.error(target, format!("job `{}` lists `{name}` in `needs` twice", job.name));
+                    continue;
+                }
+                listed.push(name);
+                let Some(&t) = index.get(name) else {
+                    let hint = suggest(name, jobs.iter().map(|j| j.name.as_str()))
+                        .map(|s| format!(" (did you mean `{s}`?)"))
+                        .unwrap_or_default();
+                    self.error(target, format!("job `{}` needs unknown job `{name}`{hint}", job.name));
+                    continue;
+                };
+                let other = &jobs[t];
+                if t == i {
+                    self.error(target, format!("job `{name}` needs itself"));
+                } else if other.stage != job.stage {
+                    self.error(target, format!(
+                        "job `{}` (stage {}) needs `{name}` of stage {}; `needs` works within one stage",
+                        job.name, job.stage, other.stage
+                    )).help = Some("stages run in order already; a later stage only runs on a commit the earlier ones judged".into());
+                } else if job.gate == Gate::Required && other.gate == Gate::Observe {
+                    self.error(target, format!(
+                        "required job `{}` needs observe job `{name}`: an observe job would then gate the stage",
+                        job.name
+                    )).help = Some(format!("make `{name}` required, or `{}` observe", job.name));
+                } else if !job.optional && other.optional {
+                    self.error(target, format!(
+                        "job `{}` needs optional job `{name}`, which only runs when asked for",
+                        job.name
+                    )).help = Some(format!("make `{}` optional too, or `{name}` not optional", job.name));
+                } else {
+                    edges[i].push(t);
+                }
+            }
+        }
+
+        if let Some(cycle) = find_cycle(&edges) {
+            let names: Vec<&str> = cycle.iter().map(|&i| jobs[i].name.as_str()).collect();
+            let first = cycle[0];
+            let second = cycle[1];
+            let span = spans[first]
+                .iter()
+                .find(|t| t.get_ref() == &jobs[second].name)
+                .expect("an edge comes from a listed need");
+            self.error(span, format!("`needs` forms a cycle: {}", names.join(" -> ")))
+                .help = Some("`needs` must be a DAG: remove one of these dependencies".into());
+        }
+    }
+}
+
+/// A cycle in a graph of `needs` edges, as a path whose first and last nodes
+/// are the same, or `None` for a DAG.
+fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
+    }
+    fn visit(node: usize, edges: &[Vec<usize>], marks: &mut [Mark], path: &mut Vec<usize>) -> Option<Vec<usize>> {
+        marks[node] = Mark::OnPath;
+        path.push(node);
+        for &next in &edges[node] {
+            match marks[next] {
+                Mark::OnPath => {
+                    let start = path.iter().position(|&n| n == next).expect("on path");
+                    let mut cycle = path[start..].to_vec();
+                    cycle.push(next);
+                    return Some(cycle);
+                }
+                Mark::New => {
+                    if let Some(cycle) = visit(next, edges, marks, path) {
+                        return Some(cycle);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+        path.pop();
+        marks[node] = Mark::Done;
+        None
+    }
+    let mut marks = vec![Mark::New; edges.len()];
+    (0..edges.len()).find_map(|start| {
+        if marks[start] == Mark::New {
+            visit(start, edges, &mut marks, &mut Vec::new())
+        } else {
+            None
+        }
+    })
+}
+
+/// Names end up in file paths and URLs, so they are restricted.
+fn check_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    match chars.next() {
+        None => return Err("expected a non-empty name".into()),
+        Some(c) if !c.is_ascii_alphanumeric() => {
+            return Err(format!("`{name}` must start with a letter or digit"));
+        }
+        _ => {}
+    }
+    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+        return Err(format!("`{name}` contains `{bad}`; use letters, digits, `-`, `_` and `.`"));
+    }
+    if name.len() > 100 {
+        return Err("names are at most 100 characters".into());
+    }
+    Ok(())
+}
+
+fn check_env_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return Err("is not a valid name: use letters, digits and `_`, not starting with a digit".into());
+    }
+    if name.starts_with(RESERVED_ENV_PREFIX) {
+        return Err(format!("is reserved: Ironworks sets `{RESERVED_ENV_PREFIX}*` variables itself"));
+    }
+    Ok(())
+}
+
+/// A path inside a checkout: relative, and no `..` that could climb out of it.
+pub fn check_relative_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("is empty".into());
+    }
+    if path.starts_with('/') {
+        return Err("is absolute".into());
+    }
+    if path.split('/').any(|part| part == "..") {
+        return Err("escapes the checkout with `..`".into());
+    }
+    if path.contains('\0') {
+        return Err("contains a NUL byte".into());
+    }
+    Ok(())
+}
+
+/// Syntax check of a glob (`*`, `**`, `?`, `[...]`), so a typo is caught when
+/// the adapter is loaded rather than after a long job.
+fn glob_syntax(pattern: &str) -> Result<(), String> {
+    let mut chars = pattern.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '[' => {
+                if chars.peek() == Some(&'!') || chars.peek() == Some(&'^') {
+                    chars.next();
+                }
+                // A `]` right after `[` is a literal member.
+                if chars.peek() == Some(&']') {
+                    chars.next();
+                }
+                if !chars.by_ref().any(|c| c == ']') {
+                    return Err("unclosed `[`".into());
+                }
+            }
+            '*' => {
+                let mut stars = 1;
+                while chars.peek() == Some(&'*') {
+                    chars.next();
+                    stars += 1;
+                }
+                if stars > 2 {
+                    return Err("more than two `*` in a row".into());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+mod duration_ms {
+    use std::time::Duration;
+
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_millis() as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests;
