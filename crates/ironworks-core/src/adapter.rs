@@ -293,8 +293,9 @@ impl<'a> Validator<'a> {
         let source = match raw.source {
             Some(source) => {
                 if source.get_ref().trim().is_empty() {
-                    self.error(&source, "project source must not be empty")
-                        .help = Some("leave `source` out to use the repository the adapter lives in".into());
+                    self.error(&source, "project source must not be empty").help = Some(
+                        "leave `source` out to use the repository the adapter lives in".into(),
+                    );
                 }
                 source.into_inner()
             }
@@ -329,8 +330,11 @@ impl<'a> Validator<'a> {
         for name in &raw.disable {
             if let Some(stage) = self.stage(name) {
                 if enabled.contains_key(&stage) {
-                    self.error(name, format!("stage `{stage}` is both enabled and disabled"))
-                        .help = Some("name each stage in at most one of `enable` and `disable`".into());
+                    self.error(
+                        name,
+                        format!("stage `{stage}` is both enabled and disabled"),
+                    )
+                    .help = Some("name each stage in at most one of `enable` and `disable`".into());
                 }
                 policy.set(stage, false);
             }
@@ -374,7 +378,9 @@ impl<'a> Validator<'a> {
             if let Some(first) = seen.get(&name) {
                 let first_line = self.problems_line(*first);
                 self.error(&raw.name, format!("duplicate job name `{name}`"))
-                    .help = Some(format!("the first job with this name is at line {first_line}; job names must be unique"));
+                    .help = Some(format!(
+                    "the first job with this name is at line {first_line}; job names must be unique"
+                ));
             } else {
                 seen.insert(name.clone(), job_span.start);
             }
@@ -395,12 +401,16 @@ impl<'a> Validator<'a> {
                 }
                 (Some(_), Some(script)) => {
                     self.error(script, format!("job `{name}` has both `run` and `script`"))
-                        .help = Some("keep one: `run` is an argv vector, `script` a shell script".into());
+                        .help =
+                        Some("keep one: `run` is an argv vector, `script` a shell script".into());
                     JobCommand::Script(String::new())
                 }
                 (None, None) => {
-                    self.error(&raw.name, format!("job `{name}` has neither `run` nor `script`"))
-                        .help = Some("add run = [\"program\", \"arg\"] or script = \"...\"".into());
+                    self.error(
+                        &raw.name,
+                        format!("job `{name}` has neither `run` nor `script`"),
+                    )
+                    .help = Some("add run = [\"program\", \"arg\"] or script = \"...\"".into());
                     JobCommand::Script(String::new())
                 }
             };
@@ -420,13 +430,19 @@ impl<'a> Validator<'a> {
             }
             for key in &raw.pass_env {
                 if let Err(why) = check_env_name(key.get_ref()) {
-                    self.error(key, format!("environment variable `{}` {why}", key.get_ref()));
+                    self.error(
+                        key,
+                        format!("environment variable `{}` {why}", key.get_ref()),
+                    );
                 }
             }
             for artifact in &raw.artifacts {
                 self.relative_path("artifact glob", artifact);
                 if let Err(err) = glob_syntax(artifact.get_ref()) {
-                    self.error(artifact, format!("artifact glob `{}` is malformed: {err}", artifact.get_ref()));
+                    self.error(
+                        artifact,
+                        format!("artifact glob `{}` is malformed: {err}", artifact.get_ref()),
+                    );
                 }
             }
             if let Some(junit) = &raw.results.junit {
@@ -474,7 +490,10 @@ impl<'a> Validator<'a> {
             for target in &spans[i] {
                 let name = target.get_ref().as_str();
                 if listed.contains(&name) {
-                    self.error(target, format!("job `{}` lists `{name}` in `needs` twice", job.name));
+                    self.error(
+                        target,
+                        format!("job `{}` lists `{name}` in `needs` twice", job.name),
+                    );
                     continue;
                 }
                 listed.push(name);
@@ -482,7 +501,10 @@ impl<'a> Validator<'a> {
                     let hint = suggest(name, jobs.iter().map(|j| j.name.as_str()))
                         .map(|s| format!(" (did you mean `{s}`?)"))
                         .unwrap_or_default();
-                    self.error(target, format!("job `{}` needs unknown job `{name}`{hint}", job.name));
+                    self.error(
+                        target,
+                        format!("job `{}` needs unknown job `{name}`{hint}", job.name),
+                    );
                     continue;
                 };
                 let other = &jobs[t];
@@ -499,10 +521,17 @@ impl<'a> Validator<'a> {
                         job.name
                     )).help = Some(format!("make `{name}` required, or `{}` observe", job.name));
                 } else if !job.optional && other.optional {
-                    self.error(target, format!(
-                        "job `{}` needs optional job `{name}`, which only runs when asked for",
+                    self.error(
+                        target,
+                        format!(
+                            "job `{}` needs optional job `{name}`, which only runs when asked for",
+                            job.name
+                        ),
+                    )
+                    .help = Some(format!(
+                        "make `{}` optional too, or `{name}` not optional",
                         job.name
-                    )).help = Some(format!("make `{}` optional too, or `{name}` not optional", job.name));
+                    ));
                 } else {
                     edges[i].push(t);
                 }
@@ -517,8 +546,11 @@ impl<'a> Validator<'a> {
                 .iter()
                 .find(|t| t.get_ref() == &jobs[second].name)
                 .expect("an edge comes from a listed need");
-            self.error(span, format!("`needs` forms a cycle: {}", names.join(" -> ")))
-                .help = Some("`needs` must be a DAG: remove one of these dependencies".into());
+            self.error(
+                span,
+                format!("`needs` forms a cycle: {}", names.join(" -> ")),
+            )
+            .help = Some("`needs` must be a DAG: remove one of these dependencies".into());
         }
     }
 }
@@ -532,7 +564,12 @@ fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
         OnPath,
         Done,
     }
-    fn visit(node: usize, edges: &[Vec<usize>], marks: &mut [Mark], path: &mut Vec<usize>) -> Option<Vec<usize>> {
+    fn visit(
+        node: usize,
+        edges: &[Vec<usize>],
+        marks: &mut [Mark],
+        path: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
         marks[node] = Mark::OnPath;
         path.push(node);
         for &next in &edges[node] {
@@ -575,8 +612,11 @@ fn check_name(name: &str) -> Result<(), String> {
         }
         _ => {}
     }
-    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
-        return Err(format!("`{name}` contains `{bad}`; use letters, digits, `-`, `_` and `.`"));
+    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "`{name}` contains `{bad}`; use letters, digits, `-`, `_` and `.`"
+        ));
     }
     if name.len() > 100 {
         return Err("names are at most 100 characters".into());
@@ -589,10 +629,14 @@ fn check_env_name(name: &str) -> Result<(), String> {
         && !name.starts_with(|c: char| c.is_ascii_digit())
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !valid {
-        return Err("is not a valid name: use letters, digits and `_`, not starting with a digit".into());
+        return Err(
+            "is not a valid name: use letters, digits and `_`, not starting with a digit".into(),
+        );
     }
     if name.starts_with(RESERVED_ENV_PREFIX) {
-        return Err(format!("is reserved: Ironworks sets `{RESERVED_ENV_PREFIX}*` variables itself"));
+        return Err(format!(
+            "is reserved: Ironworks sets `{RESERVED_ENV_PREFIX}*` variables itself"
+        ));
     }
     Ok(())
 }

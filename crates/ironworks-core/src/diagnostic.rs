@@ -77,7 +77,11 @@ impl fmt::Display for Diagnostic {
         write!(f, "{}: {}", self.location(), self.message)?;
         if let (Some(snippet), Some((line, column))) = (&self.snippet, self.position) {
             let gutter = line.to_string().len();
-            write!(f, "\n{:gutter$} |\n{line} | {snippet}\n{:gutter$} | {:>column$}", "", "", "^")?;
+            write!(
+                f,
+                "\n{:gutter$} |\n{line} | {snippet}\n{:gutter$} | {:>column$}",
+                "", "", "^"
+            )?;
         }
         if let Some(help) = &self.help {
             write!(f, "\n  help: {help}")?;

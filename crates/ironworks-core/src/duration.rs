@@ -7,13 +7,17 @@ use std::time::Duration;
 pub fn parse(text: &str) -> Result<Duration, String> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err("expected a duration such as \"90s\", \"10m\" or \"2h\", found an empty string".into());
+        return Err(
+            "expected a duration such as \"90s\", \"10m\" or \"2h\", found an empty string".into(),
+        );
     }
     let duration = humantime::parse_duration(trimmed).map_err(|err| {
         format!("expected a duration such as \"90s\", \"10m\" or \"2h\", found \"{text}\" ({err})")
     })?;
     if duration.is_zero() {
-        return Err(format!("a duration must be longer than zero, found \"{text}\""));
+        return Err(format!(
+            "a duration must be longer than zero, found \"{text}\""
+        ));
     }
     Ok(duration)
 }
@@ -50,7 +54,11 @@ mod tests {
 
     #[test]
     fn rejects_garbage_and_zero() {
-        assert!(parse("ten minutes").unwrap_err().contains("expected a duration"));
+        assert!(
+            parse("ten minutes")
+                .unwrap_err()
+                .contains("expected a duration")
+        );
         assert!(parse("").unwrap_err().contains("empty"));
         assert!(parse("0s").unwrap_err().contains("longer than zero"));
     }

@@ -132,6 +132,75 @@ impl fmt::Display for Gate {
     }
 }
 
+/// How a job's main process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Exited(i32),
+    Signaled(i32),
+    /// Killed at its timeout.
+    TimedOut,
+    /// Killed because the run was cancelled.
+    Cancelled,
+    /// Never started; the reason in words.
+    SpawnFailed(String),
+}
+
+/// A job's status from how its process ended and what its JUnit report
+/// said, with the reason in words when the status alone does not say it.
+/// A report that names failures fails the job even if the process exited 0:
+/// some runners exit 0 whatever happens.
+pub fn job_status(
+    ending: &Ending,
+    tests_failed: Option<i64>,
+    timeout_text: &str,
+) -> (JobStatus, Option<String>) {
+    match ending {
+        Ending::Exited(0) => match tests_failed {
+            Some(failed) if failed > 0 => (
+                JobStatus::Failed,
+                Some(format!(
+                    "exited 0 but its JUnit report names {failed} failed test(s)"
+                )),
+            ),
+            _ => (JobStatus::Passed, None),
+        },
+        Ending::Exited(code) => (JobStatus::Failed, Some(format!("exited with code {code}"))),
+        Ending::Signaled(signal) => (
+            JobStatus::Failed,
+            Some(format!(
+                "killed by signal {signal} ({})",
+                signal_name(*signal)
+            )),
+        ),
+        Ending::TimedOut => (
+            JobStatus::TimedOut,
+            Some(format!(
+                "ran past its timeout of {timeout_text}; its process group was killed"
+            )),
+        ),
+        Ending::Cancelled => (JobStatus::Cancelled, Some("cancelled while running".into())),
+        Ending::SpawnFailed(reason) => (JobStatus::Failed, Some(reason.clone())),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        _ => "signal",
+    }
+}
+
 /// The stage verdict of finished jobs: green iff every required job passed.
 /// Observe jobs are reported, never gate. A stage with no required job is
 /// green when it ran to the end.
@@ -155,16 +224,61 @@ mod tests {
 
     #[test]
     fn green_iff_every_required_job_passed() {
-        assert_eq!(verdict([(Required, Passed), (Observe, Failed)]), RunStatus::Green);
-        assert_eq!(verdict([(Required, Passed), (Required, Failed)]), RunStatus::Red);
+        assert_eq!(
+            verdict([(Required, Passed), (Observe, Failed)]),
+            RunStatus::Green
+        );
+        assert_eq!(
+            verdict([(Required, Passed), (Required, Failed)]),
+            RunStatus::Red
+        );
         assert_eq!(verdict([(Required, TimedOut)]), RunStatus::Red);
-        assert_eq!(verdict([(Required, Skipped), (Observe, Passed)]), RunStatus::Red);
+        assert_eq!(
+            verdict([(Required, Skipped), (Observe, Passed)]),
+            RunStatus::Red
+        );
         assert_eq!(verdict([(Observe, Failed)]), RunStatus::Green);
     }
 
     #[test]
+    fn job_status_from_ending_and_report() {
+        assert_eq!(job_status(&Ending::Exited(0), None, "1m"), (Passed, None));
+        assert_eq!(job_status(&Ending::Exited(0), Some(0), "1m").0, Passed);
+        let (status, reason) = job_status(&Ending::Exited(0), Some(2), "1m");
+        assert_eq!(status, Failed);
+        assert!(reason.unwrap().contains("2 failed test"));
+        assert_eq!(
+            job_status(&Ending::Exited(3), None, "1m").1.as_deref(),
+            Some("exited with code 3")
+        );
+        assert!(
+            job_status(&Ending::Signaled(11), None, "1m")
+                .1
+                .unwrap()
+                .contains("SIGSEGV")
+        );
+        let (status, reason) = job_status(&Ending::TimedOut, None, "10m");
+        assert_eq!(status, TimedOut);
+        assert!(reason.unwrap().contains("timeout of 10m"));
+        assert_eq!(job_status(&Ending::Cancelled, None, "1m").0, Cancelled);
+        assert_eq!(
+            job_status(&Ending::SpawnFailed("nope".into()), None, "1m").0,
+            Failed
+        );
+    }
+
+    #[test]
     fn statuses_round_trip_through_strings() {
-        for s in [Pending, Running, Passed, Failed, TimedOut, Skipped, Cancelled, Interrupted] {
+        for s in [
+            Pending,
+            Running,
+            Passed,
+            Failed,
+            TimedOut,
+            Skipped,
+            Cancelled,
+            Interrupted,
+        ] {
             assert_eq!(s.as_str().parse::<JobStatus>().unwrap(), s);
         }
         assert!("bogus".parse::<RunStatus>().is_err());

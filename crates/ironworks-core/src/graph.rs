@@ -68,10 +68,7 @@ impl StagePlan {
                 project: adapter.project.id.clone(),
             });
         }
-        let selected: Vec<&Job> = adapter
-            .jobs_in(stage)
-            .filter(|job| !job.optional)
-            .collect();
+        let selected: Vec<&Job> = adapter.jobs_in(stage).filter(|job| !job.optional).collect();
         if selected.is_empty() {
             return Err(PlanError::OnlyOptional { stage });
         }
@@ -99,7 +96,9 @@ pub enum Slot {
     Passed,
     NotPassed,
     /// Skipped because the job at this index (a need) did not pass.
-    Skipped { because: usize },
+    Skipped {
+        because: usize,
+    },
     Cancelled,
 }
 
@@ -133,7 +132,11 @@ impl Scheduler {
     /// Record that a running job finished. Returns the jobs that can now never
     /// run because of it (transitively), each marked skipped.
     pub fn finish(&mut self, job: usize, passed: bool) -> Vec<usize> {
-        assert_eq!(self.slots[job], Slot::Running, "finish of a job that is not running");
+        assert_eq!(
+            self.slots[job],
+            Slot::Running,
+            "finish of a job that is not running"
+        );
         if passed {
             self.slots[job] = Slot::Passed;
             return Vec::new();
@@ -149,7 +152,10 @@ impl Scheduler {
                     continue;
                 }
                 let blocker = self.needs[i].iter().copied().find(|&n| {
-                    matches!(self.slots[n], Slot::NotPassed | Slot::Skipped { .. } | Slot::Cancelled)
+                    matches!(
+                        self.slots[n],
+                        Slot::NotPassed | Slot::Skipped { .. } | Slot::Cancelled
+                    )
                 });
                 if let Some(because) = blocker {
                     self.slots[i] = Slot::Skipped { because };

@@ -7,6 +7,7 @@
 pub mod adapter;
 pub mod diagnostic;
 pub mod duration;
+pub mod env;
 pub mod gate;
 pub mod graph;
 pub mod record;

@@ -139,7 +139,10 @@ mod tests {
     #[test]
     fn timestamps_serialize_as_rfc3339_utc() {
         let t = Timestamp(1_700_000_000_123);
-        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2023-11-14T22:13:20.123Z\"");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2023-11-14T22:13:20.123Z\""
+        );
         assert_eq!(Timestamp::from_system(t.to_system()), t);
     }
 }

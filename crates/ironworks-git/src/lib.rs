@@ -264,7 +264,10 @@ mod tests {
         assert_eq!(repo.resolve_commit(&first[..10]).unwrap(), first);
         for bad in ["nope", "--all", "", "HEAD~5"] {
             assert!(
-                matches!(repo.resolve_commit(bad), Err(GitError::UnknownRevision { .. })),
+                matches!(
+                    repo.resolve_commit(bad),
+                    Err(GitError::UnknownRevision { .. })
+                ),
                 "{bad}"
             );
         }
@@ -292,12 +295,18 @@ mod tests {
         let pristine = work.path().join("pristine");
         repo.checkout(&first, &pristine).unwrap();
         assert_eq!(fs::read_to_string(pristine.join("a.txt")).unwrap(), "one");
-        assert_eq!(fs::read_to_string(dir.path().join("a.txt")).unwrap(), "dirty");
+        assert_eq!(
+            fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+            "dirty"
+        );
 
         let copy = work.path().join("job");
         std::os::unix::fs::symlink("a.txt", pristine.join("link")).unwrap();
         copy_tree(&pristine, &copy).unwrap();
-        assert_eq!(fs::read_link(copy.join("link")).unwrap(), Path::new("a.txt"));
+        assert_eq!(
+            fs::read_link(copy.join("link")).unwrap(),
+            Path::new("a.txt")
+        );
         // The copy is a working repository of its own at the same commit.
         assert_eq!(git_ok(Some(&copy), ["rev-parse", "HEAD"]).unwrap(), first);
         let status = git_ok(Some(&copy), ["status", "--porcelain"]).unwrap();

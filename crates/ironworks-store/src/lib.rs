@@ -120,14 +120,18 @@ impl Store {
             source,
         };
         let conn = Connection::open(&path).map_err(open_err)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_err)?;
         // WAL: readers never block the writer, and concurrent `ironworks`
         // processes on one state directory take turns writing. NORMAL
         // synchronous is durable against a crash of Ironworks; only a power
         // loss can lose the last transactions.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
         let mut store = Store { conn };
         store.migrate(&path)?;
         Ok(store)
@@ -299,7 +303,11 @@ impl Store {
     pub fn run(&self, id: RunId) -> Result<Option<RunDetail>> {
         let run = self
             .conn
-            .query_row(&format!("{RUN_SELECT} WHERE r.id = ?1"), [id.0], run_from_row)
+            .query_row(
+                &format!("{RUN_SELECT} WHERE r.id = ?1"),
+                [id.0],
+                run_from_row,
+            )
             .optional()?
             .transpose()?;
         let Some(run) = run else { return Ok(None) };
@@ -320,9 +328,9 @@ impl Store {
     }
 
     fn test_failures(&self, id: JobRunId) -> Result<Vec<TestFailure>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT name, message FROM test_failures WHERE job_run_id = ?1 ORDER BY rowid")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT name, message FROM test_failures WHERE job_run_id = ?1 ORDER BY rowid",
+        )?;
         let rows = stmt.query_map([id.0], |r| {
             Ok(TestFailure {
                 name: r.get(0)?,

@@ -50,7 +50,9 @@ fn a_run_round_trips_with_its_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     let (run, jobs) = store.begin_run(&new_run("t1", &["build", "unit"])).unwrap();
-    store.job_started(jobs[0], Timestamp(1_100), "/logs/build").unwrap();
+    store
+        .job_started(jobs[0], Timestamp(1_100), "/logs/build")
+        .unwrap();
     store.job_finished(jobs[0], &passed(1_600)).unwrap();
     store
         .job_finished(
@@ -58,7 +60,9 @@ fn a_run_round_trips_with_its_jobs() {
             &JobFinish::without_running(JobStatus::Skipped, "needs build".into(), Timestamp(1_600)),
         )
         .unwrap();
-    store.finish_run(run, RunStatus::Red, Timestamp(2_000)).unwrap();
+    store
+        .finish_run(run, RunStatus::Red, Timestamp(2_000))
+        .unwrap();
 
     let detail = store.run(run).unwrap().unwrap();
     assert_eq!(detail.run.status, RunStatus::Red);
@@ -83,7 +87,12 @@ fn runs_are_listed_newest_first() {
     for token in ["a", "b", "c"] {
         store.begin_run(&new_run(token, &["x"])).unwrap();
     }
-    let ids: Vec<i64> = store.runs(None, 2).unwrap().iter().map(|r| r.id.0).collect();
+    let ids: Vec<i64> = store
+        .runs(None, 2)
+        .unwrap()
+        .iter()
+        .map(|r| r.id.0)
+        .collect();
     assert_eq!(ids, [3, 2]);
     assert!(store.runs(Some("other"), 10).unwrap().is_empty());
 }

@@ -80,7 +80,10 @@ run = ["make"]
     .unwrap();
     assert!(adapter.job("full").is_some());
     let forge = &adapter.stage_catalog()[1];
-    assert_eq!((forge.enabled, forge.implemented, forge.active), (false, true, false));
+    assert_eq!(
+        (forge.enabled, forge.implemented, forge.active),
+        (false, true, false)
+    );
 }
 
 #[test]
@@ -126,8 +129,12 @@ fn unknown_stage_in_job_and_policy() {
 
 #[test]
 fn contradictory_policy_is_an_error() {
-    let errs = errors("[project]\nid = \"p\"\n[stages]\nenable = [\"stamp\"]\ndisable = [\"stamp\"]\n");
-    assert_eq!(errs, ["ironworks.toml:5:12: stage `stamp` is both enabled and disabled"]);
+    let errs =
+        errors("[project]\nid = \"p\"\n[stages]\nenable = [\"stamp\"]\ndisable = [\"stamp\"]\n");
+    assert_eq!(
+        errs,
+        ["ironworks.toml:5:12: stage `stamp` is both enabled and disabled"]
+    );
 }
 
 #[test]
@@ -160,7 +167,10 @@ run = ["x"]
 needs = ["b"]
 "#,
     );
-    assert_eq!(errs, ["ironworks.toml:7:10: `needs` forms a cycle: a -> c -> b -> a"]);
+    assert_eq!(
+        errs,
+        ["ironworks.toml:7:10: `needs` forms a cycle: a -> c -> b -> a"]
+    );
 }
 
 #[test]
@@ -189,8 +199,14 @@ needs = ["biuld", "full", "lint", "t"]
 "#,
     );
     assert_eq!(errs.len(), 4, "{errs:?}");
-    assert!(errs[0].contains("needs unknown job `biuld` (did you mean `build`?)"), "{errs:?}");
-    assert!(errs[1].contains("`needs` works within one stage"), "{errs:?}");
+    assert!(
+        errs[0].contains("needs unknown job `biuld` (did you mean `build`?)"),
+        "{errs:?}"
+    );
+    assert!(
+        errs[1].contains("`needs` works within one stage"),
+        "{errs:?}"
+    );
     assert!(errs[2].contains("observe job would then gate"), "{errs:?}");
     assert!(errs[3].contains("needs itself"), "{errs:?}");
 }
@@ -226,15 +242,23 @@ results = { junit = "../junit.xml" }
     assert!(text.contains(":7:11: expected a duration"), "{text}");
     assert!(text.contains("`IRONWORKS_TOKEN` is reserved"), "{text}");
     assert!(text.contains("`1BAD` is not a valid name"), "{text}");
-    assert!(text.contains(":10:14: artifact glob `../outside` escapes"), "{text}");
+    assert!(
+        text.contains(":10:14: artifact glob `../outside` escapes"),
+        "{text}"
+    );
     assert!(text.contains("`/etc/passwd` is absolute"), "{text}");
     assert!(text.contains("unclosed `[`"), "{text}");
-    assert!(text.contains("results.junit path `../junit.xml` escapes"), "{text}");
+    assert!(
+        text.contains("results.junit path `../junit.xml` escapes"),
+        "{text}"
+    );
 }
 
 #[test]
 fn invalid_names() {
-    let errs = errors("[project]\nid = \"../x\"\n[[job]]\nname = \"a b\"\nstage = \"spark\"\nrun = [\"x\"]\n");
+    let errs = errors(
+        "[project]\nid = \"../x\"\n[[job]]\nname = \"a b\"\nstage = \"spark\"\nrun = [\"x\"]\n",
+    );
     assert_eq!(errs.len(), 2, "{errs:?}");
     assert!(errs[0].contains("invalid project id"));
     assert!(errs[1].contains("contains ` `"));

@@ -1,0 +1,115 @@
+//! Command-line arguments. Parsing only; the commands live in `commands`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use ironworks_core::Stage;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ironworks",
+    version,
+    about = "A staged test, regression and release pipeline",
+    long_about = "Ironworks runs a project's jobs stage by stage (spark, forge, harden, temper, stamp) \
+                  on exact commits, in clean checkouts, and records every run.\n\n\
+                  Start with `ironworks demo`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the adapter and the state are; shared by every command.
+#[derive(Debug, Args, Clone)]
+pub struct Location {
+    /// The project adapter (default: ironworks.toml here or in the nearest parent).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub adapter: Option<PathBuf>,
+    /// The state directory (default: $IRONWORKS_STATE_DIR, else .ironworks next to the adapter).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the example project in a fresh git repository and run its spark stage.
+    Demo {
+        /// Where to create it (must not exist or be empty; default: ./ironworks-demo).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Jobs to run at once (default: number of cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+    },
+    /// List the five stages with their enabled / implemented / active flags.
+    Stages {
+        #[command(flatten)]
+        location: Location,
+        /// Print JSON: one object per stage, in catalog order.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one stage's active, non-optional jobs for one commit.
+    Run {
+        /// The stage: spark, forge, harden, temper or stamp.
+        #[arg(value_parser = parse_stage)]
+        stage: Stage,
+        #[command(flatten)]
+        location: Location,
+        /// The source repository (default: the adapter's [project] source).
+        #[arg(long, value_name = "PATH")]
+        source: Option<PathBuf>,
+        /// The revision to test: branch, tag or commit.
+        #[arg(long, value_name = "REV", default_value = "HEAD")]
+        rev: String,
+        /// Jobs to run at once (default: number of cores).
+        #[arg(long, short = 'j', value_name = "N")]
+        jobs: Option<usize>,
+        /// Keep each job's checkout after it ends (under the state directory's work/).
+        #[arg(long)]
+        keep_checkouts: bool,
+        /// Print the finished run as JSON (as `ironworks show --json` does) instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recorded runs, newest first.
+    Runs {
+        #[command(flatten)]
+        location: Location,
+        /// At most this many.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one run with its jobs.
+    Show {
+        /// The run id (as listed by `ironworks runs`).
+        run: i64,
+        #[command(flatten)]
+        location: Location,
+        /// Print this job's log after the run.
+        #[arg(long, value_name = "JOB")]
+        log: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Work with adapter files.
+    Adapter {
+        #[command(subcommand)]
+        command: AdapterCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdapterCommand {
+    /// Validate an adapter and summarise it.
+    Check {
+        #[command(flatten)]
+        location: Location,
+    },
+}
+
+fn parse_stage(text: &str) -> Result<Stage, String> {
+    text.parse::<Stage>().map_err(|e| e.to_string())
+}

@@ -1,0 +1,147 @@
+//! `ironworks demo`: the example project in a fresh git repository, with its
+//! adapter and state inside, and its spark stage run once.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+use ironworks_core::Stage;
+
+use crate::context::{LoadedAdapter, STATE_DIR_NAME, load_adapter, open_state};
+use crate::error::Failure;
+use crate::progress::Progress;
+use crate::runner::{RunRequest, run_dir, run_stage};
+
+/// The bundled example project (examples/toynode), adapter included.
+static EXAMPLE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../examples/toynode");
+
+/// Build outputs that may sit in a developer's examples/ directory; never
+/// part of the demo.
+const NOT_SOURCE: &[&str] = &["build", "build-san", "dist", ".ironworks"];
+
+pub fn demo(dir: Option<PathBuf>, jobs: Option<usize>) -> Result<u8, Failure> {
+    let dir = match dir {
+        Some(dir) => {
+            if dir.exists()
+                && fs::read_dir(&dir)
+                    .map(|mut d| d.next().is_some())
+                    .unwrap_or(true)
+            {
+                return Err(
+                    Failure::usage(format!("{} exists and is not empty", dir.display()))
+                        .help("pass --dir with a new or empty directory"),
+                );
+            }
+            dir
+        }
+        None => fresh_dir()?,
+    };
+    let dir = std::path::absolute(&dir).unwrap_or(dir);
+    fs::create_dir_all(&dir)
+        .map_err(|e| Failure::environment(format!("cannot create {}: {e}", dir.display())))?;
+    write_example(&EXAMPLE, &dir)?;
+    ironworks_git::init(&dir, "main")?;
+    let commit = ironworks_git::commit_all(
+        &dir,
+        "toynode: initial import",
+        ("Ironworks Demo", "demo@ironworks.invalid"),
+    )?;
+    println!(
+        "created the example project in {} (git, commit {})",
+        dir.display(),
+        &commit[..12]
+    );
+
+    let loaded: LoadedAdapter = load_adapter(Some(&dir.join("ironworks.toml")))?;
+    let state = dir.join(STATE_DIR_NAME);
+    let mut store = open_state(&state)?;
+    let request = RunRequest {
+        loaded: &loaded,
+        stage: Stage::Spark,
+        source: None,
+        rev: "HEAD".into(),
+        parallel: jobs.unwrap_or_else(super::default_parallelism),
+        state_dir: state.clone(),
+        keep_checkouts: false,
+    };
+    let mut progress = Progress::new(false);
+    let outcome = run_stage(&request, &mut store, &mut progress);
+    progress.end();
+    let outcome = outcome?;
+    let detail = store.run(outcome.run_id)?.expect("just recorded");
+    super::show::print_detail(&detail);
+    println!();
+    println!("adapter:   {}", loaded.path.display());
+    println!(
+        "state:     {} (SQLite: {})",
+        state.display(),
+        state.join(ironworks_store::DATABASE_FILE).display()
+    );
+    println!(
+        "logs:      {}/<job>/log",
+        run_dir(&state, outcome.run_id).display()
+    );
+    println!(
+        "artifacts: {}/<job>/artifacts/",
+        run_dir(&state, outcome.run_id).display()
+    );
+    println!();
+    println!("next, inside {}:", dir.display());
+    println!("  ironworks stages          the five stages and what this project runs in each");
+    println!("  ironworks runs            every recorded run");
+    println!(
+        "  ironworks show {}          this run; --log unit prints a job's log",
+        outcome.run_id
+    );
+    println!("  ironworks run forge       the integration stage (sanitizers, full tests)");
+    println!(
+        "  ironworks run temper      release-candidate jobs; keeps the package as an artifact"
+    );
+    Ok(super::run::exit_code(outcome.status))
+}
+
+/// ./ironworks-demo, or ./ironworks-demo-2, -3, ... if taken.
+fn fresh_dir() -> Result<PathBuf, Failure> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| Failure::environment(format!("cannot read the current directory: {e}")))?;
+    (1..1000)
+        .map(|n| match n {
+            1 => cwd.join("ironworks-demo"),
+            n => cwd.join(format!("ironworks-demo-{n}")),
+        })
+        .find(|candidate| !candidate.exists())
+        .ok_or_else(|| {
+            Failure::usage("too many ironworks-demo directories here").help("pass --dir DIR")
+        })
+}
+
+fn write_example(dir: &Dir<'_>, dest: &Path) -> Result<(), Failure> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |e: std::io::Error| {
+            Failure::environment(format!("cannot write {}: {e}", path.display()))
+        }
+    };
+    for file in dir.files() {
+        let path = dest.join(file.path());
+        fs::write(&path, file.contents()).map_err(io(&path))?;
+        if file.path().extension().is_some_and(|e| e == "sh") {
+            use std::os::unix::fs::PermissionsExt as _;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).map_err(io(&path))?;
+        }
+    }
+    for sub in dir.dirs() {
+        let name = sub
+            .path()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("");
+        if NOT_SOURCE.contains(&name) {
+            continue;
+        }
+        let path = dest.join(sub.path());
+        fs::create_dir_all(&path).map_err(io(&path))?;
+        write_example(sub, dest)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! One function per command.
+
+mod adapter;
+mod demo;
+mod run;
+mod show;
+mod stages;
+
+use crate::cli::{AdapterCommand, Command};
+use crate::error::Failure;
+
+pub use run::default_parallelism;
+
+/// Run a command; returns the exit code.
+pub fn dispatch(command: Command) -> Result<u8, Failure> {
+    match command {
+        Command::Demo { dir, jobs } => demo::demo(dir, jobs),
+        Command::Stages { location, json } => stages::stages(&location, json),
+        Command::Run {
+            stage,
+            location,
+            source,
+            rev,
+            jobs,
+            keep_checkouts,
+            json,
+        } => run::run(stage, &location, source, rev, jobs, keep_checkouts, json),
+        Command::Runs {
+            location,
+            limit,
+            json,
+        } => show::runs(&location, limit, json),
+        Command::Show {
+            run,
+            location,
+            log,
+            json,
+        } => show::show(run, &location, log.as_deref(), json),
+        Command::Adapter {
+            command: AdapterCommand::Check { location },
+        } => adapter::check(&location),
+    }
+}
+
+/// Print a value as pretty JSON on stdout.
+pub(crate) fn print_json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("records serialize")
+    );
+}

@@ -1,0 +1,447 @@
+//! Running one stage for one commit: the wiring of core (plan, scheduler,
+//! verdict), git (checkouts), exec (processes, reports, artifacts) and the
+//! store. One `select!` loop owns the scheduler; jobs run as tasks and report
+//! back when they end; Ctrl-C and SIGTERM escalate a cancel level that every
+//! job watches.
+
+use std::fs;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ironworks_core::Stage;
+use ironworks_core::duration;
+use ironworks_core::env::{RunContext, job_environment};
+use ironworks_core::gate::{self, JobStatus, RunStatus};
+use ironworks_core::graph::{Scheduler, StagePlan};
+use ironworks_core::record::{RunId, Timestamp};
+use ironworks_exec::{Cancel, Ending, Launch, artifacts, junit, reaper};
+use ironworks_git::Repository;
+use ironworks_store::{JobFinish, NewJobRun, NewRun, Store};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::context::{LoadedAdapter, now};
+use crate::error::Failure;
+use crate::progress::Progress;
+
+/// What to run.
+#[derive(Debug)]
+pub struct RunRequest<'a> {
+    pub loaded: &'a LoadedAdapter,
+    pub stage: Stage,
+    pub source: Option<PathBuf>,
+    pub rev: String,
+    pub parallel: usize,
+    pub state_dir: PathBuf,
+    pub keep_checkouts: bool,
+}
+
+/// How it went.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOutcome {
+    pub run_id: RunId,
+    pub status: RunStatus,
+}
+
+/// The directory that keeps a run's logs and artifacts.
+pub fn run_dir(state_dir: &Path, run: RunId) -> PathBuf {
+    state_dir.join("runs").join(run.0.to_string())
+}
+
+pub fn run_stage(
+    request: &RunRequest<'_>,
+    store: &mut Store,
+    progress: &mut Progress,
+) -> Result<RunOutcome, Failure> {
+    let adapter = &request.loaded.adapter;
+    let plan = StagePlan::default_for(adapter, request.stage).map_err(|err| {
+        let help = err.help();
+        Failure::usage(format!("{err} ({})", request.loaded.path.display())).help(help)
+    })?;
+    let source = match &request.source {
+        Some(source) => source.clone(),
+        None => request.loaded.dir().join(&adapter.project.source),
+    };
+    let repo = Repository::open(&source)?;
+    let commit = repo.resolve_commit(&request.rev)?;
+
+    // Everything that can fail on bad input has been checked: from here on
+    // the run is recorded.
+    let token = random_token()?;
+    let lock = crate::recovery::lock_run(&request.state_dir, &token)?;
+    let work = request.state_dir.join("work").join(&token);
+    let pristine = work.join("pristine");
+    fs::create_dir_all(&work)
+        .map_err(|e| Failure::environment(format!("cannot create {}: {e}", work.display())))?;
+    if let Err(err) = repo.checkout(&commit, &pristine) {
+        let _ = fs::remove_dir_all(&work);
+        return Err(
+            Failure::from(err).help("the source could not be checked out; nothing was recorded")
+        );
+    }
+
+    let source_text = std::path::absolute(&source)
+        .unwrap_or(source.clone())
+        .display()
+        .to_string();
+    let (run_id, job_ids) = store.begin_run(&NewRun {
+        project: adapter.project.id.clone(),
+        stage: request.stage,
+        commit: commit.clone(),
+        rev: request.rev.clone(),
+        source: source_text,
+        token: token.clone(),
+        started_at: now(),
+        jobs: plan
+            .jobs
+            .iter()
+            .map(|planned| NewJobRun {
+                job: planned.job.name.clone(),
+                gate: planned.job.gate,
+                argv: planned.job.command.argv(),
+            })
+            .collect(),
+    })?;
+    let runs_dir = run_dir(&request.state_dir, run_id);
+    progress.begin(
+        run_id,
+        request.stage,
+        &adapter.project.id,
+        &commit,
+        plan.jobs.len(),
+    );
+
+    let setup = Setup {
+        plan: &plan,
+        project: &adapter.project.id,
+        commit: &commit,
+        run_id,
+        token: &token,
+        work: &work,
+        pristine: &pristine,
+        runs_dir: &runs_dir,
+        parallel: request.parallel.max(1),
+        keep_checkouts: request.keep_checkouts,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::environment(format!("cannot start the async runtime: {e}")))?;
+    let status = runtime.block_on(execute(&setup, &job_ids, store, progress))?;
+    store.finish_run(run_id, status, now())?;
+
+    if !request.keep_checkouts {
+        let _ = fs::remove_dir_all(&work);
+    }
+    drop(lock);
+    let _ = fs::remove_file(crate::context::lock_path(&request.state_dir, &token));
+    Ok(RunOutcome { run_id, status })
+}
+
+struct Setup<'a> {
+    plan: &'a StagePlan,
+    project: &'a str,
+    commit: &'a str,
+    run_id: RunId,
+    token: &'a str,
+    work: &'a Path,
+    pristine: &'a Path,
+    runs_dir: &'a Path,
+    parallel: usize,
+    keep_checkouts: bool,
+}
+
+/// What a finished job task hands back.
+struct JobResult {
+    index: usize,
+    finish: JobFinish,
+    duration: Duration,
+}
+
+async fn execute(
+    setup: &Setup<'_>,
+    job_ids: &[ironworks_core::record::JobRunId],
+    store: &mut Store,
+    progress: &mut Progress,
+) -> Result<RunStatus, Failure> {
+    if let Err(err) = reaper::become_subreaper() {
+        progress.note(&format!("warning: cannot become a child subreaper ({err}); orphaned job processes are left to init"));
+    }
+    let signal_err =
+        |e: std::io::Error| Failure::environment(format!("cannot watch for signals: {e}"));
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_err)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(signal_err)?;
+    let (cancel_tx, cancel_rx) = watch::channel(Cancel::No);
+    let mut cancel = Cancel::No;
+    let mut scheduler = Scheduler::new(setup.plan);
+    let mut statuses = vec![JobStatus::Pending; setup.plan.jobs.len()];
+    let mut tasks = JoinSet::new();
+
+    loop {
+        while cancel == Cancel::No && tasks.len() < setup.parallel {
+            let Some(index) = scheduler.start_next() else {
+                break;
+            };
+            let job = &setup.plan.jobs[index].job;
+            let job_dir = setup.runs_dir.join(&job.name);
+            let log = job_dir.join("log");
+            fs::create_dir_all(&job_dir).map_err(|e| {
+                Failure::environment(format!("cannot create {}: {e}", job_dir.display()))
+            })?;
+            store.job_started(job_ids[index], now(), &log.display().to_string())?;
+            statuses[index] = JobStatus::Running;
+            progress.started(&job.name);
+            tasks.spawn(run_job(job_task(setup, index, log), cancel_rx.clone()));
+        }
+        if tasks.is_empty() {
+            break;
+        }
+        tokio::select! {
+            joined = tasks.join_next() => {
+                let result = joined
+                    .expect("the set is not empty")
+                    .map_err(|e| Failure::environment(format!("a job task failed: {e}")))?;
+                let job = &setup.plan.jobs[result.index].job;
+                store.job_finished(job_ids[result.index], &result.finish)?;
+                statuses[result.index] = result.finish.status;
+                progress.finished(&job.name, job.gate, result.finish.status, result.duration, result.finish.reason.as_deref());
+                if cancel != Cancel::No {
+                    // A cancelled run only winds down; nothing new starts.
+                    continue;
+                }
+                for skipped in scheduler.finish(result.index, result.finish.status == JobStatus::Passed) {
+                    let name = &setup.plan.jobs[skipped].job.name;
+                    let because = match scheduler.slot(skipped) {
+                        ironworks_core::graph::Slot::Skipped { because } => &setup.plan.jobs[because].job.name,
+                        _ => &job.name,
+                    };
+                    let reason = format!("needs `{because}`, which did not pass");
+                    store.job_finished(job_ids[skipped], &JobFinish::without_running(JobStatus::Skipped, reason.clone(), now()))?;
+                    statuses[skipped] = JobStatus::Skipped;
+                    progress.finished(name, setup.plan.jobs[skipped].job.gate, JobStatus::Skipped, Duration::ZERO, Some(&reason));
+                }
+            }
+            _ = interrupt.recv() => {
+                escalate(&mut cancel, &cancel_tx, &mut scheduler, setup, job_ids, &mut statuses, store, progress)?;
+            }
+            _ = terminate.recv() => {
+                escalate(&mut cancel, &cancel_tx, &mut scheduler, setup, job_ids, &mut statuses, store, progress)?;
+            }
+        }
+    }
+
+    let escaped = reaper::sweep_children();
+    if escaped > 0 {
+        progress.note(&format!(
+            "warning: killed {escaped} process(es) that left their job's process group (setsid) and outlived it"
+        ));
+    }
+    if cancel != Cancel::No {
+        return Ok(RunStatus::Cancelled);
+    }
+    Ok(gate::verdict(
+        setup
+            .plan
+            .jobs
+            .iter()
+            .zip(&statuses)
+            .map(|(planned, status)| (planned.job.gate, *status)),
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn escalate(
+    cancel: &mut Cancel,
+    cancel_tx: &watch::Sender<Cancel>,
+    scheduler: &mut Scheduler,
+    setup: &Setup<'_>,
+    job_ids: &[ironworks_core::record::JobRunId],
+    statuses: &mut [JobStatus],
+    store: &mut Store,
+    progress: &mut Progress,
+) -> Result<(), Failure> {
+    if *cancel == Cancel::No {
+        *cancel = Cancel::Graceful;
+        progress.note("cancelling: running jobs get SIGTERM, then SIGKILL after their grace period (interrupt again to kill now)");
+        for index in scheduler.cancel_waiting() {
+            let reason = "the run was cancelled before this job started".to_owned();
+            store.job_finished(
+                job_ids[index],
+                &JobFinish::without_running(JobStatus::Cancelled, reason, now()),
+            )?;
+            statuses[index] = JobStatus::Cancelled;
+            let job = &setup.plan.jobs[index].job;
+            progress.finished(
+                &job.name,
+                job.gate,
+                JobStatus::Cancelled,
+                Duration::ZERO,
+                None,
+            );
+        }
+    } else {
+        *cancel = Cancel::Immediate;
+        progress.note("killing running jobs now");
+    }
+    let _ = cancel_tx.send(*cancel);
+    Ok(())
+}
+
+/// Everything one job task needs, owned, so the task can be spawned.
+struct JobTask {
+    index: usize,
+    launch: Launch,
+    pristine: PathBuf,
+    checkout: PathBuf,
+    tmpdir: PathBuf,
+    artifact_dir: PathBuf,
+    artifacts: Vec<String>,
+    junit: Option<String>,
+    timeout_text: String,
+    keep_checkout: bool,
+}
+
+fn job_task(setup: &Setup<'_>, index: usize, log: PathBuf) -> JobTask {
+    let job = &setup.plan.jobs[index].job;
+    let checkout = setup.work.join(&job.name);
+    let tmpdir = setup.work.join(format!("{}.tmp", job.name));
+    let context = RunContext {
+        project: setup.project,
+        stage: setup.plan.stage.as_str(),
+        commit: setup.commit,
+        run_id: setup.run_id.0,
+        run_token: setup.token,
+        tmpdir: &tmpdir.display().to_string(),
+    };
+    let env = job_environment(job, &context, |name| std::env::var(name).ok());
+    JobTask {
+        index,
+        launch: Launch {
+            argv: job.command.argv(),
+            cwd: checkout.clone(),
+            env,
+            log,
+            timeout: job.timeout,
+            grace: job.grace,
+        },
+        pristine: setup.pristine.to_owned(),
+        checkout,
+        tmpdir,
+        artifact_dir: artifacts::artifact_dir(setup.runs_dir, &job.name),
+        artifacts: job.artifacts.clone(),
+        junit: job.junit.clone(),
+        timeout_text: duration::display(job.timeout),
+        keep_checkout: setup.keep_checkouts,
+    }
+}
+
+async fn run_job(task: JobTask, cancel: watch::Receiver<Cancel>) -> JobResult {
+    // The checkout is a copy of the run's pristine tree: cheap for small
+    // trees, and as fast as a git checkout for large ones.
+    let prepared = {
+        let (pristine, checkout, tmpdir) = (
+            task.pristine.clone(),
+            task.checkout.clone(),
+            task.tmpdir.clone(),
+        );
+        tokio::task::spawn_blocking(move || -> Result<(), String> {
+            ironworks_git::copy_tree(&pristine, &checkout).map_err(|e| {
+                format!(
+                    "cannot prepare the job's checkout: {}",
+                    crate::error::chain(&e)
+                )
+            })?;
+            fs::create_dir_all(&tmpdir)
+                .map_err(|e| format!("cannot create {}: {e}", tmpdir.display()))
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("checkout task failed: {e}")))
+    };
+    let finished = match prepared {
+        Ok(()) => ironworks_exec::supervise(task.launch.clone(), cancel).await,
+        Err(reason) => ironworks_exec::Finished {
+            ending: Ending::SpawnFailed(reason),
+            exit_code: None,
+            signal: None,
+            killed_leftovers: false,
+            started: std::time::SystemTime::now(),
+            duration: Duration::ZERO,
+        },
+    };
+
+    // Reports and artifacts are read even from failed jobs: that is when
+    // they matter most.
+    let task_index = task.index;
+    let duration = finished.duration;
+    let finish = tokio::task::spawn_blocking(move || conclude(task, finished))
+        .await
+        .unwrap_or_else(|e| {
+            JobFinish::without_running(JobStatus::Failed, format!("result task failed: {e}"), now())
+        });
+    JobResult {
+        index: task_index,
+        finish,
+        duration,
+    }
+}
+
+fn conclude(task: JobTask, finished: ironworks_exec::Finished) -> JobFinish {
+    let mut notes = Vec::new();
+    let report = match (&task.junit, &finished.ending) {
+        (
+            Some(path),
+            Ending::Exited(_) | Ending::Signaled(_) | Ending::TimedOut | Ending::Cancelled,
+        ) => match junit::read(&task.checkout.join(path)) {
+            Ok(report) => Some(report),
+            Err(err) => {
+                notes.push(err.to_string());
+                None
+            }
+        },
+        _ => None,
+    };
+    let collected = if task.artifacts.is_empty() || !task.checkout.exists() {
+        artifacts::Collected::default()
+    } else {
+        artifacts::collect(&task.checkout, &task.artifacts, &task.artifact_dir)
+    };
+    notes.extend(collected.warnings);
+    if finished.killed_leftovers {
+        notes.push("left processes running after it exited; they were terminated".into());
+    }
+    let (status, reason) = gate::job_status(
+        &finished.ending,
+        report.as_ref().map(|r| r.counts.failed),
+        &task.timeout_text,
+    );
+    let reason = std::iter::once(reason)
+        .flatten()
+        .chain(notes)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if !task.keep_checkout {
+        let _ = fs::remove_dir_all(&task.checkout);
+        let _ = fs::remove_dir_all(&task.tmpdir);
+    }
+    JobFinish {
+        status,
+        exit_code: finished.exit_code,
+        signal: finished.signal,
+        reason: (!reason.is_empty()).then_some(reason),
+        finished_at: Timestamp::from_system(finished.started + finished.duration),
+        tests: report.as_ref().map(|r| r.counts),
+        test_failures: report.map(|r| r.failures).unwrap_or_default(),
+        artifacts: collected.artifacts,
+    }
+}
+
+/// A random token naming a run's lock and marking its processes.
+fn random_token() -> Result<String, Failure> {
+    let mut bytes = [0u8; 12];
+    fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| Failure::environment(format!("cannot read /dev/urandom: {e}")))?;
+    Ok(artifacts::hex(&bytes))
+}
