@@ -1,0 +1,219 @@
+//! Listings, adapter discovery, and the demo.
+
+mod common;
+
+use std::fs;
+
+use common::*;
+use serde_json::json;
+
+#[test]
+fn stages_json_lists_every_stage_in_order_with_flags() {
+    let p = Project::new(
+        r#"
+[project]
+id = "t"
+
+[stages]
+enable = ["harden"]
+disable = ["temper"]
+
+[[job]]
+name = "unit"
+stage = "spark"
+run = ["true"]
+
+[[job]]
+name = "pkg"
+stage = "temper"
+run = ["true"]
+
+[[job]]
+name = "extra"
+stage = "forge"
+run = ["true"]
+optional = true
+"#,
+        &[],
+    );
+    let stages = p.json(&["stages", "--json"]);
+    assert_eq!(
+        stages,
+        json!([
+            {"stage": "spark", "enabled": true, "implemented": true, "active": true, "jobs": 1},
+            {"stage": "forge", "enabled": true, "implemented": true, "active": true, "jobs": 1},
+            {"stage": "harden", "enabled": true, "implemented": false, "active": false, "jobs": 0},
+            {"stage": "temper", "enabled": false, "implemented": true, "active": false, "jobs": 1},
+            {"stage": "stamp", "enabled": false, "implemented": false, "active": false, "jobs": 0},
+        ])
+    );
+    let table = String::from_utf8(p.run(&["stages"]).stdout).unwrap();
+    assert!(
+        table.contains("temper   no       yes          no"),
+        "{table}"
+    );
+}
+
+#[test]
+fn the_adapter_is_found_in_the_nearest_parent_and_state_sits_next_to_it() {
+    let p = Project::new(
+        &adapter("[[job]]\nname = \"unit\"\nstage = \"spark\"\nrun = [\"true\"]\n"),
+        &[("deep/er/file.txt", "x")],
+    );
+    let out = p
+        .command(&["run", "spark"])
+        .current_dir(p.repo().join("deep/er"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(p.repo().join(".ironworks/state.db").exists());
+    assert!(!p.repo().join("deep/er/.ironworks").exists());
+    // The state never shows in git status.
+    assert_eq!(
+        git(&p.repo(), &["status", "--porcelain", "--ignored=no"]),
+        ""
+    );
+}
+
+#[test]
+fn explicit_adapter_and_state_dir_work_from_anywhere() {
+    let p = Project::new(
+        &adapter("[[job]]\nname = \"unit\"\nstage = \"spark\"\nrun = [\"true\"]\n"),
+        &[],
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let state = elsewhere.path().join("state");
+    let adapter_path = p.repo().join("ironworks.toml");
+    let out = std::process::Command::new(BIN)
+        .args(["run", "spark", "--adapter"])
+        .arg(&adapter_path)
+        .arg("--state-dir")
+        .arg(&state)
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let out = std::process::Command::new(BIN)
+        .args(["runs", "--json"])
+        .env("IRONWORKS_STATE_DIR", &state)
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(runs.as_array().unwrap().len(), 1, "{}", text(&out));
+}
+
+#[test]
+fn runs_are_listed_newest_first_and_run_json_matches_show() {
+    let p = Project::new(
+        &adapter("[[job]]\nname = \"unit\"\nstage = \"spark\"\nrun = [\"true\"]\n"),
+        &[],
+    );
+    let first = p.json(&["run", "spark", "--json"]);
+    p.json(&["run", "spark", "--json"]);
+    let runs = p.runs();
+    let ids: Vec<i64> = runs.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [2, 1]);
+    assert_eq!(first, p.show(1));
+    assert_eq!(first["jobs"][0]["argv"], json!(["true"]));
+    let limited = p.json(&["runs", "--json", "--limit", "1"]);
+    assert_eq!(limited.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn show_prints_a_job_log() {
+    let p = Project::new(
+        &adapter(
+            "[[job]]\nname = \"hello\"\nstage = \"spark\"\nscript = \"echo out; echo err >&2\"\n",
+        ),
+        &[],
+    );
+    assert_eq!(p.run(&["run", "spark"]).status.code(), Some(0));
+    let out = p.run(&["show", "1", "--log", "hello"]);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("--- log of hello"), "{stdout}");
+    assert!(stdout.ends_with("out\nerr\n"), "{stdout}");
+}
+
+#[test]
+fn the_demo_creates_a_repository_runs_spark_and_later_commands_need_no_flags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = std::process::Command::new(BIN)
+        .args(["demo", "--dir"])
+        .arg(&dir)
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("state:     {}", dir.join(".ironworks").display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("logs:"), "{stdout}");
+    assert!(stdout.contains("artifacts:"), "{stdout}");
+    assert!(stdout.contains("tests: 7 run, 0 failed"), "{stdout}");
+
+    assert_eq!(
+        git(&dir, &["status", "--porcelain"]),
+        "",
+        "the demo repository is clean"
+    );
+    let runs = std::process::Command::new(BIN)
+        .args(["runs", "--json"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
+    assert_eq!(runs[0]["stage"], "spark");
+    assert_eq!(runs[0]["status"], "green");
+    assert_eq!(runs[0]["jobs_total"], 4);
+
+    // The example walks the other stages too, and temper keeps its package.
+    let out = std::process::Command::new(BIN)
+        .args(["run", "temper", "--json"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let detail: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let artifact = &detail["jobs"][0]["artifacts"][0];
+    assert_eq!(artifact["path"], "dist/toynode-0.1.0.tar.gz");
+    assert!(
+        fs::metadata(artifact["stored_at"].as_str().unwrap())
+            .unwrap()
+            .len()
+            > 1000
+    );
+
+    // A second demo into the same directory is refused and changes nothing.
+    let out = std::process::Command::new(BIN)
+        .args(["demo", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("exists and is not empty"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn every_bundled_example_adapter_is_valid() {
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/toynode/ironworks.toml"
+    );
+    let out = std::process::Command::new(BIN)
+        .args(["adapter", "check", "--adapter", example])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("active stages: spark (4), forge (3), harden (1), temper (2), stamp (1)")
+    );
+}
