@@ -156,6 +156,12 @@ impl Repository {
                 OsStr::new("--quiet"),
                 OsStr::new("--shared"),
                 OsStr::new("--no-checkout"),
+                // No sample hooks: every job copies this tree, and a job
+                // must not run the source's hooks anyway.
+                OsStr::new("--template="),
+                // Reflogs are history of this throw-away clone: nobody reads them.
+                OsStr::new("--config"),
+                OsStr::new("core.logAllRefUpdates=false"),
                 self.git_dir.as_os_str(),
                 dir.as_os_str(),
             ],
@@ -165,6 +171,8 @@ impl Repository {
             [
                 "-c",
                 "advice.detachedHead=false",
+                "-c",
+                "core.logAllRefUpdates=false",
                 "checkout",
                 "--quiet",
                 "--detach",
