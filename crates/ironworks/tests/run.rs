@@ -7,6 +7,29 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+/// A job that starts a long-running child and waits; it writes the pids of
+/// both to the scratch directory (`leader` last, as the "started" marker).
+/// A second job needs it.
+const LONG_JOB_WITH_CHILD: &str = r#"
+[[job]]
+name = "long"
+stage = "spark"
+grace = "2s"
+env = { MARKS = "{TMP}" }
+script = """
+sleep 1000 &
+echo $! > "$MARKS/child"
+echo $$ > "$MARKS/leader.tmp"; mv "$MARKS/leader.tmp" "$MARKS/leader"
+wait
+"""
+
+[[job]]
+name = "after"
+stage = "spark"
+run = ["true"]
+needs = ["long"]
+"#;
+
 const GREEN: &str = r#"
 [[job]]
 name = "build"
@@ -219,11 +242,7 @@ while :; do sleep 1; done
     // timeout 1 s + grace 1 s, + 1 s for the kill to land, + start-up.
     assert!(took < Duration::from_millis(3_900), "took {took:?}");
     for marker in ["leader", "grandchild"] {
-        let pid: i32 = fs::read_to_string(p.scratch().join(marker))
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
+        let pid = p.pid(marker);
         assert!(is_gone(pid), "{marker} (pid {pid}) survived the timeout");
     }
     let detail = p.show(1);
@@ -256,11 +275,7 @@ echo $! > "$MARKS/daemon"
     );
     let out = p.run(&["run", "spark"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    let pid: i32 = fs::read_to_string(p.scratch().join("daemon"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = p.pid("daemon");
     assert!(is_gone(pid), "the background process survived its job");
     let detail = p.show(1);
     let reason = p.job(&detail, "daemonizes")["reason"]
@@ -272,30 +287,7 @@ echo $! > "$MARKS/daemon"
 
 #[test]
 fn ctrl_c_cancels_the_run_and_kills_running_jobs() {
-    let p = Project::new(
-        &adapter(
-            r#"
-[[job]]
-name = "long"
-stage = "spark"
-grace = "2s"
-env = { MARKS = "{TMP}" }
-script = """
-sleep 1000 &
-echo $! > "$MARKS/child"
-echo $$ > "$MARKS/leader.tmp"; mv "$MARKS/leader.tmp" "$MARKS/leader"
-wait
-"""
-
-[[job]]
-name = "after"
-stage = "spark"
-run = ["true"]
-needs = ["long"]
-"#,
-        ),
-        &[],
-    );
+    let p = Project::new(&adapter(LONG_JOB_WITH_CHILD), &[]);
     let mut child = p.command(&["run", "spark"]).spawn().unwrap();
     let leader: i32 = p.wait_for_marker("leader", &mut child).parse().unwrap();
     let started = Instant::now();
@@ -307,11 +299,7 @@ needs = ["long"]
         "{:?}",
         started.elapsed()
     );
-    let grandchild: i32 = fs::read_to_string(p.scratch().join("child"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let grandchild = p.pid("child");
     assert!(is_gone(leader), "job leader survived Ctrl-C");
     assert!(is_gone(grandchild), "job child survived Ctrl-C");
 
@@ -514,29 +502,7 @@ artifacts = ["env.txt"]
 
 #[test]
 fn a_killed_ironworks_leaves_an_interrupted_run_and_no_processes() {
-    let p = Project::new(
-        &adapter(
-            r#"
-[[job]]
-name = "long"
-stage = "spark"
-env = { MARKS = "{TMP}" }
-script = """
-sleep 1000 &
-echo $! > "$MARKS/child"
-echo $$ > "$MARKS/leader.tmp"; mv "$MARKS/leader.tmp" "$MARKS/leader"
-wait
-"""
-
-[[job]]
-name = "later"
-stage = "spark"
-run = ["true"]
-needs = ["long"]
-"#,
-        ),
-        &[],
-    );
+    let p = Project::new(&adapter(LONG_JOB_WITH_CHILD), &[]);
     let mut child = p.command(&["run", "spark"]).spawn().unwrap();
     let leader: i32 = p.wait_for_marker("leader", &mut child).parse().unwrap();
     signal(child.id(), libc::SIGKILL);
@@ -553,12 +519,8 @@ needs = ["long"]
     let detail = p.show(1);
     assert_eq!(detail["status"], "interrupted");
     assert_eq!(p.job(&detail, "long")["status"], "interrupted");
-    assert_eq!(p.job(&detail, "later")["status"], "interrupted");
-    let grandchild: i32 = fs::read_to_string(p.scratch().join("child"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    assert_eq!(p.job(&detail, "after")["status"], "interrupted");
+    let grandchild = p.pid("child");
     let deadline = Instant::now() + Duration::from_secs(2);
     while !(is_gone(leader) && is_gone(grandchild)) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));

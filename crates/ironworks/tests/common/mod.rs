@@ -111,6 +111,14 @@ impl Project {
             .unwrap_or_else(|| panic!("no job {name} in {detail:#}"))
     }
 
+    /// A pid a job wrote into the scratch directory.
+    pub fn pid(&self, marker: &str) -> i32 {
+        let text = fs::read_to_string(self.scratch().join(marker)).unwrap();
+        text.trim()
+            .parse()
+            .unwrap_or_else(|e| panic!("{marker}: {e}: {text:?}"))
+    }
+
     /// Wait until a job has written `name` into the scratch directory; returns its content.
     pub fn wait_for_marker(&self, name: &str, child: &mut Child) -> String {
         let path = self.scratch().join(name);
