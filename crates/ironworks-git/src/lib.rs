@@ -179,7 +179,30 @@ impl Repository {
                 commit,
             ],
         )?;
+        // Every job copies this tree: keep its .git to what git needs (refs
+        // packed into one file, no empty directories).
+        git_ok(Some(dir), ["pack-refs", "--all"])?;
+        prune_empty_dirs(&dir.join(".git"), true);
         Ok(())
+    }
+}
+
+/// Remove empty directories below `dir`, bottom-up. `refs` and `objects` at
+/// the top stay: git does not recognise a repository without them.
+fn prune_empty_dirs(dir: &Path, top: bool) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let path = entry.path();
+            prune_empty_dirs(&path, false);
+            let keep = top && matches!(entry.file_name().to_str(), Some("refs" | "objects"));
+            if !keep {
+                // Fails, harmlessly, when the directory is not empty.
+                let _ = fs::remove_dir(&path);
+            }
+        }
     }
 }
 

@@ -198,32 +198,33 @@ impl Store {
     }
 
     pub fn job_started(&mut self, id: JobRunId, at: Timestamp, log_path: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE job_runs SET status = 'running', started_at = ?2, log_path = ?3 WHERE id = ?1",
-            params![id.0, at.0, log_path],
-        )?;
+        self.conn
+            .prepare_cached(
+                "UPDATE job_runs SET status = 'running', started_at = ?2, log_path = ?3 WHERE id = ?1",
+            )?
+            .execute(params![id.0, at.0, log_path])?;
         Ok(())
     }
 
     /// Record a job's end with its test results and artifacts, in one transaction.
     pub fn job_finished(&mut self, id: JobRunId, finish: &JobFinish) -> Result<()> {
         let tx = self.conn.transaction()?;
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE job_runs SET status = ?2, exit_code = ?3, signal = ?4, reason = ?5,
                  finished_at = ?6, tests_total = ?7, tests_failed = ?8, tests_skipped = ?9
              WHERE id = ?1",
-            params![
-                id.0,
-                finish.status.as_str(),
-                finish.exit_code,
-                finish.signal,
-                finish.reason,
-                finish.finished_at.0,
-                finish.tests.map(|t| t.total),
-                finish.tests.map(|t| t.failed),
-                finish.tests.map(|t| t.skipped),
-            ],
-        )?;
+        )?
+        .execute(params![
+            id.0,
+            finish.status.as_str(),
+            finish.exit_code,
+            finish.signal,
+            finish.reason,
+            finish.finished_at.0,
+            finish.tests.map(|t| t.total),
+            finish.tests.map(|t| t.failed),
+            finish.tests.map(|t| t.skipped),
+        ])?;
         for failure in &finish.test_failures {
             tx.execute(
                 "INSERT INTO test_failures (job_run_id, name, message) VALUES (?1, ?2, ?3)",
