@@ -8,6 +8,8 @@
 //! included, so jobs never share files and never touch the user's working
 //! tree.
 
+pub mod tree;
+
 use std::ffi::OsStr;
 use std::fs;
 use std::io;
@@ -179,9 +181,8 @@ impl Repository {
                 commit,
             ],
         )?;
-        // Every job copies this tree: keep its .git to what git needs (refs
-        // packed into one file, no empty directories).
-        git_ok(Some(dir), ["pack-refs", "--all"])?;
+        // Each job slot copies this tree once: keep its .git to what git
+        // needs (no empty directories).
         prune_empty_dirs(&dir.join(".git"), true);
         Ok(())
     }

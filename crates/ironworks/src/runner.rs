@@ -17,6 +17,7 @@ use ironworks_core::graph::{Scheduler, StagePlan};
 use ironworks_core::record::{RunId, Timestamp};
 use ironworks_exec::{Cancel, Ending, Launch, artifacts, junit, reaper};
 use ironworks_git::Repository;
+use ironworks_git::tree::TreeSnapshot;
 use ironworks_store::{JobFinish, NewJobRun, NewRun, Store};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
@@ -105,6 +106,8 @@ pub fn run_stage(
             .collect(),
     })?;
     let runs_dir = run_dir(&request.state_dir, run_id);
+    fs::create_dir_all(&runs_dir)
+        .map_err(|e| Failure::environment(format!("cannot create {}: {e}", runs_dir.display())))?;
     progress.begin(
         run_id,
         request.stage,
@@ -161,6 +164,8 @@ struct JobResult {
     index: usize,
     finish: JobFinish,
     duration: Duration,
+    /// The job's checkout, restored and ready for the next job.
+    slot: Option<Slot>,
 }
 
 async fn execute(
@@ -181,6 +186,7 @@ async fn execute(
     let mut scheduler = Scheduler::new(setup.plan);
     let mut statuses = vec![JobStatus::Pending; setup.plan.jobs.len()];
     let mut tasks = JoinSet::new();
+    let mut slots = Slots::default();
 
     loop {
         while cancel == Cancel::No && tasks.len() < setup.parallel {
@@ -188,15 +194,17 @@ async fn execute(
                 break;
             };
             let job = &setup.plan.jobs[index].job;
-            let job_dir = setup.runs_dir.join(&job.name);
-            let log = job_dir.join("log");
-            fs::create_dir_all(&job_dir).map_err(|e| {
-                Failure::environment(format!("cannot create {}: {e}", job_dir.display()))
-            })?;
+            // Logs sit side by side (runs/<run>/<job>.log): a directory per
+            // job would cost an inode for every job, artifacts or not.
+            let log = setup.runs_dir.join(format!("{}.log", job.name));
             store.job_started(job_ids[index], now(), &log.display().to_string())?;
             statuses[index] = JobStatus::Running;
             progress.started(&job.name);
-            tasks.spawn(run_job(job_task(setup, index, log), cancel_rx.clone()));
+            let slot = slots.take(setup, &job.name);
+            tasks.spawn(run_job(
+                job_task(setup, index, log, slot),
+                cancel_rx.clone(),
+            ));
         }
         if tasks.is_empty() {
             break;
@@ -207,6 +215,9 @@ async fn execute(
                     .expect("the set is not empty")
                     .map_err(|e| Failure::environment(format!("a job task failed: {e}")))?;
                 let job = &setup.plan.jobs[result.index].job;
+                if let Some(slot) = result.slot {
+                    slots.free.push(slot);
+                }
                 store.job_finished(job_ids[result.index], &result.finish)?;
                 statuses[result.index] = result.finish.status;
                 progress.finished(&job.name, job.gate, result.finish.status, result.duration, result.finish.reason.as_deref());
@@ -292,113 +303,172 @@ fn escalate(
     Ok(())
 }
 
+/// A checkout jobs run in, one after the other: the directory, its TMPDIR,
+/// and the snapshot that lets it be restored to the pristine tree after a
+/// job instead of being copied anew (see `ironworks_git::tree`).
+#[derive(Debug)]
+struct Slot {
+    checkout: PathBuf,
+    tmpdir: PathBuf,
+    /// `None` until the checkout has been made; also `None` for checkouts
+    /// kept for inspection (`--keep-checkouts`), which are never reused.
+    snapshot: Option<TreeSnapshot>,
+    reusable: bool,
+}
+
+/// The pool of slots of one run; at most `--jobs` are ever made.
+#[derive(Debug, Default)]
+struct Slots {
+    free: Vec<Slot>,
+    made: usize,
+}
+
+impl Slots {
+    fn take(&mut self, setup: &Setup<'_>, job: &str) -> Slot {
+        if setup.keep_checkouts {
+            return Slot {
+                checkout: setup.work.join(job),
+                tmpdir: setup.work.join(format!("{job}.tmp")),
+                snapshot: None,
+                reusable: false,
+            };
+        }
+        self.free.pop().unwrap_or_else(|| {
+            self.made += 1;
+            Slot {
+                checkout: setup.work.join(format!("slot-{}", self.made)),
+                tmpdir: setup.work.join(format!("slot-{}.tmp", self.made)),
+                snapshot: None,
+                reusable: true,
+            }
+        })
+    }
+}
+
 /// Everything one job task needs, owned, so the task can be spawned.
 struct JobTask {
     index: usize,
     launch: Launch,
     pristine: PathBuf,
-    checkout: PathBuf,
-    tmpdir: PathBuf,
+    slot: Slot,
     artifact_dir: PathBuf,
     artifacts: Vec<String>,
     junit: Option<String>,
     timeout_text: String,
-    keep_checkout: bool,
+    trash: PathBuf,
     janitor: Option<std::sync::mpsc::Sender<PathBuf>>,
 }
 
-fn job_task(setup: &Setup<'_>, index: usize, log: PathBuf) -> JobTask {
+fn job_task(setup: &Setup<'_>, index: usize, log: PathBuf, slot: Slot) -> JobTask {
     let job = &setup.plan.jobs[index].job;
-    let checkout = setup.work.join(&job.name);
-    let tmpdir = setup.work.join(format!("{}.tmp", job.name));
     let context = RunContext {
         project: setup.project,
         stage: setup.plan.stage.as_str(),
         commit: setup.commit,
         run_id: setup.run_id.0,
         run_token: setup.token,
-        tmpdir: &tmpdir.display().to_string(),
+        tmpdir: &slot.tmpdir.display().to_string(),
     };
     let env = job_environment(job, &context, |name| std::env::var(name).ok());
     JobTask {
         index,
         launch: Launch {
             argv: job.command.argv(),
-            cwd: checkout.clone(),
+            cwd: slot.checkout.clone(),
             env,
             log,
             timeout: job.timeout,
             grace: job.grace,
         },
         pristine: setup.pristine.to_owned(),
-        checkout,
-        tmpdir,
+        slot,
         artifact_dir: artifacts::artifact_dir(setup.runs_dir, &job.name),
         artifacts: job.artifacts.clone(),
         junit: job.junit.clone(),
         timeout_text: duration::display(job.timeout),
-        keep_checkout: setup.keep_checkouts,
+        trash: setup.work.join(format!("trash-{index}")),
         janitor: setup.janitor.sender(),
     }
 }
 
-async fn run_job(task: JobTask, cancel: watch::Receiver<Cancel>) -> JobResult {
-    // The checkout is a copy of the run's pristine tree: cheap for small
-    // trees, and as fast as a git checkout for large ones.
-    let prepared = {
-        let (pristine, checkout, tmpdir) = (
-            task.pristine.clone(),
-            task.checkout.clone(),
-            task.tmpdir.clone(),
-        );
-        tokio::task::spawn_blocking(move || -> Result<(), String> {
-            ironworks_git::copy_tree(&pristine, &checkout).map_err(|e| {
+async fn run_job(mut task: JobTask, cancel: watch::Receiver<Cancel>) -> JobResult {
+    // A new slot gets a copy of the pristine tree; a reused one was restored
+    // to it when its previous job ended.
+    let prepared = if task.slot.snapshot.is_some() {
+        Ok(task.slot)
+    } else {
+        let (pristine, mut slot) = (task.pristine.clone(), task.slot);
+        tokio::task::spawn_blocking(move || -> Result<Slot, String> {
+            let fail = |what: &str, e: &dyn std::error::Error| {
                 format!(
-                    "cannot prepare the job's checkout: {}",
-                    crate::error::chain(&e)
+                    "cannot prepare the job's checkout: {what}: {}",
+                    crate::error::chain(e)
                 )
-            })?;
-            fs::create_dir_all(&tmpdir)
-                .map_err(|e| format!("cannot create {}: {e}", tmpdir.display()))
+            };
+            ironworks_git::copy_tree(&pristine, &slot.checkout).map_err(|e| fail("copy", &e))?;
+            fs::create_dir_all(&slot.tmpdir).map_err(|e| fail("TMPDIR", &e))?;
+            if slot.reusable {
+                slot.snapshot =
+                    Some(TreeSnapshot::take(&slot.checkout).map_err(|e| fail("snapshot", &e))?);
+            }
+            Ok(slot)
         })
         .await
         .unwrap_or_else(|e| Err(format!("checkout task failed: {e}")))
     };
     let finished = match prepared {
-        Ok(()) => ironworks_exec::supervise(task.launch.clone(), cancel).await,
-        Err(reason) => ironworks_exec::Finished {
-            ending: Ending::SpawnFailed(reason),
-            exit_code: None,
-            signal: None,
-            killed_leftovers: false,
-            started: std::time::SystemTime::now(),
-            duration: Duration::ZERO,
-        },
+        Ok(slot) => {
+            task.slot = slot;
+            ironworks_exec::supervise(task.launch.clone(), cancel).await
+        }
+        Err(reason) => {
+            // No usable slot: conclude() finds no checkout to read from.
+            task.slot = Slot {
+                checkout: task.launch.cwd.clone(),
+                tmpdir: PathBuf::new(),
+                snapshot: None,
+                reusable: false,
+            };
+            ironworks_exec::Finished {
+                ending: Ending::SpawnFailed(reason),
+                exit_code: None,
+                signal: None,
+                killed_leftovers: false,
+                started: std::time::SystemTime::now(),
+                duration: Duration::ZERO,
+            }
+        }
     };
 
     // Reports and artifacts are read even from failed jobs: that is when
     // they matter most.
-    let task_index = task.index;
+    let index = task.index;
     let duration = finished.duration;
-    let finish = tokio::task::spawn_blocking(move || conclude(task, finished))
+    let (finish, slot) = tokio::task::spawn_blocking(move || conclude(task, finished))
         .await
         .unwrap_or_else(|e| {
-            JobFinish::without_running(JobStatus::Failed, format!("result task failed: {e}"), now())
+            let finish = JobFinish::without_running(
+                JobStatus::Failed,
+                format!("result task failed: {e}"),
+                now(),
+            );
+            (finish, None)
         });
     JobResult {
-        index: task_index,
+        index,
         finish,
         duration,
+        slot,
     }
 }
 
-fn conclude(task: JobTask, finished: ironworks_exec::Finished) -> JobFinish {
+/// Read the job's results, then give its slot back clean (or not at all).
+fn conclude(mut task: JobTask, finished: ironworks_exec::Finished) -> (JobFinish, Option<Slot>) {
     let mut notes = Vec::new();
-    let report = match (&task.junit, &finished.ending) {
-        (
-            Some(path),
-            Ending::Exited(_) | Ending::Signaled(_) | Ending::TimedOut | Ending::Cancelled,
-        ) => match junit::read(&task.checkout.join(path)) {
+    let checkout = task.slot.checkout.clone();
+    let ran = !matches!(finished.ending, Ending::SpawnFailed(_));
+    let report = match &task.junit {
+        Some(path) if ran => match junit::read(&checkout.join(path)) {
             Ok(report) => Some(report),
             Err(err) => {
                 notes.push(err.to_string());
@@ -407,10 +477,10 @@ fn conclude(task: JobTask, finished: ironworks_exec::Finished) -> JobFinish {
         },
         _ => None,
     };
-    let collected = if task.artifacts.is_empty() || !task.checkout.exists() {
+    let collected = if task.artifacts.is_empty() || !ran {
         artifacts::Collected::default()
     } else {
-        artifacts::collect(&task.checkout, &task.artifacts, &task.artifact_dir)
+        artifacts::collect(&checkout, &task.artifacts, &task.artifact_dir)
     };
     notes.extend(collected.warnings);
     if finished.killed_leftovers {
@@ -426,11 +496,7 @@ fn conclude(task: JobTask, finished: ironworks_exec::Finished) -> JobFinish {
         .chain(notes)
         .collect::<Vec<_>>()
         .join("; ");
-    if !task.keep_checkout {
-        remove_via(task.janitor.as_ref(), task.checkout.clone());
-        remove_via(task.janitor.as_ref(), task.tmpdir.clone());
-    }
-    JobFinish {
+    let finish = JobFinish {
         status,
         exit_code: finished.exit_code,
         signal: finished.signal,
@@ -439,7 +505,56 @@ fn conclude(task: JobTask, finished: ironworks_exec::Finished) -> JobFinish {
         tests: report.as_ref().map(|r| r.counts),
         test_failures: report.map(|r| r.failures).unwrap_or_default(),
         artifacts: collected.artifacts,
+    };
+    (finish, recycle(&mut task))
+}
+
+/// Restore a slot for the next job. A slot that cannot be restored is
+/// thrown away (the next job gets a fresh copy); kept checkouts stay.
+fn recycle(task: &mut JobTask) -> Option<Slot> {
+    let slot = &mut task.slot;
+    if !slot.reusable {
+        return None;
     }
+    let restored = match &mut slot.snapshot {
+        Some(snapshot) => {
+            snapshot
+                .restore(&slot.checkout, &task.pristine, Some(&task.trash))
+                .is_ok()
+                && empty_dir(&slot.tmpdir, &task.trash).is_ok()
+        }
+        None => false,
+    };
+    if task.trash.exists() {
+        // Renamed there by the restore: deleting it is the janitor's job.
+        remove_via(task.janitor.as_ref(), task.trash.clone());
+    }
+    if restored {
+        return Some(std::mem::replace(
+            slot,
+            Slot {
+                checkout: PathBuf::new(),
+                tmpdir: PathBuf::new(),
+                snapshot: None,
+                reusable: false,
+            },
+        ));
+    }
+    remove_via(task.janitor.as_ref(), slot.checkout.clone());
+    remove_via(task.janitor.as_ref(), slot.tmpdir.clone());
+    None
+}
+
+/// Empty a directory by moving its entries into `trash`.
+fn empty_dir(dir: &Path, trash: &Path) -> std::io::Result<()> {
+    for (moved, entry) in fs::read_dir(dir)?.enumerate() {
+        let entry = entry?;
+        if moved == 0 {
+            fs::create_dir_all(trash)?;
+        }
+        fs::rename(entry.path(), trash.join(format!("tmp-{moved}")))?;
+    }
+    Ok(())
 }
 
 /// Removes finished jobs' checkouts on a thread of its own. On file systems

@@ -561,3 +561,47 @@ while [ ! -e "$MARKS/release" ]; do sleep 0.05; done
     assert_eq!(child.wait().unwrap().code(), Some(0));
     assert_eq!(p.runs()[0]["status"], "green");
 }
+
+#[test]
+fn a_reused_checkout_is_indistinguishable_from_a_fresh_one() {
+    // One slot (--jobs 1): `clean` runs in the checkout `vandal` used. It must
+    // find the exact commit, nothing more, nothing less, and an empty TMPDIR.
+    let p = Project::new(
+        &adapter(
+            r#"
+[[job]]
+name = "vandal"
+stage = "spark"
+script = """
+mkdir -p build/deep && echo obj > build/deep/x.o
+echo changed > src/lib.txt
+rm README
+chmod 700 src
+ln -sf /etc/passwd src/link
+echo junk > "$TMPDIR/junk"
+git status --porcelain > /dev/null
+"""
+
+[[job]]
+name = "clean"
+stage = "spark"
+needs = ["vandal"]
+script = """
+test -z "$(git status --porcelain --ignored)"
+test "$(cat src/lib.txt)" = original
+test "$(readlink src/link)" = lib.txt
+test -f README
+test -z "$(ls -A "$TMPDIR")"
+test ! -e build
+"""
+"#,
+        ),
+        &[("src/lib.txt", "original\n"), ("README", "readme\n")],
+    );
+    std::os::unix::fs::symlink("lib.txt", p.repo().join("src/link")).unwrap();
+    p.commit("link");
+    let out = p.run(&["run", "spark", "--jobs", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let detail = p.show(1);
+    assert_eq!(p.job(&detail, "clean")["status"], "passed", "{detail:#}");
+}

@@ -78,7 +78,7 @@ pub fn demo(dir: Option<PathBuf>, jobs: Option<usize>) -> Result<u8, Failure> {
         state.join(ironworks_store::DATABASE_FILE).display()
     );
     println!(
-        "logs:      {}/<job>/log",
+        "logs:      {}/<job>.log",
         run_dir(&state, outcome.run_id).display()
     );
     println!(
