@@ -10,6 +10,7 @@ pub mod duration;
 pub mod env;
 pub mod gate;
 pub mod graph;
+pub mod queue;
 pub mod record;
 pub mod stage;
 
