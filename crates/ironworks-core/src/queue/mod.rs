@@ -150,8 +150,7 @@ impl Default for QueueConfig {
 /// A queue policy. See the module documentation for the contract.
 pub trait QueuePolicy: fmt::Debug {
     fn name(&self) -> &'static str;
-    /// React to an event and to the time passing; `running` is how many of
-    /// this policy's builds are running now. Returns actions to apply in order.
+    /// React to an event. Returns actions to apply in order.
     fn on_event(&mut self, now: Time, event: Event) -> Vec<Action>;
     /// Called whenever builders may be free: start what can be started.
     fn poll(&mut self, now: Time, free_builders: usize) -> Vec<Action>;
