@@ -125,9 +125,71 @@ pub struct Project {
 pub struct Adapter {
     pub project: Project,
     pub policy: StagePolicy,
+    pub queue: QueueSettings,
+    pub try_builds: TrySettings,
     /// Jobs in declaration order.
     pub jobs: Vec<Job>,
 }
+
+/// How PRs reach `staging` (DESIGN.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum QueueMode {
+    /// Promote eligible PRs at once; forge judges each new staging head and
+    /// red snapshots are triaged.
+    #[default]
+    PostMerge,
+    /// Test candidates first; staging only moves to a tree that passed.
+    Gated,
+}
+
+/// The `[queue]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSettings {
+    pub mode: QueueMode,
+    /// The gated-mode policy (see `queue::policy`).
+    pub policy: String,
+    /// Builds the gated queue may run at once.
+    pub builders: usize,
+    pub max_batch: usize,
+    /// The label that makes an approved, spark-green PR eligible.
+    pub ready_label: String,
+    /// The integration branch.
+    pub staging: String,
+    /// The branch PRs target unless they say otherwise.
+    pub target: String,
+    /// Flakes a job may have before it is demoted to `observe`.
+    pub flake_budget: u32,
+    /// Fast-forward `target` to each new green snapshot.
+    pub fast_forward_target: bool,
+}
+
+impl Default for QueueSettings {
+    fn default() -> Self {
+        QueueSettings {
+            mode: QueueMode::PostMerge,
+            policy: "ironworks".into(),
+            builders: 1,
+            max_batch: 8,
+            ready_label: "ready-for-staging".into(),
+            staging: "staging".into(),
+            target: "master".into(),
+            flake_budget: 3,
+            fast_forward_target: false,
+        }
+    }
+}
+
+/// The `[try]` table.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TrySettings {
+    /// Job patterns a try build runs when none are given; empty means every
+    /// non-optional forge job.
+    pub default: Vec<String>,
+}
+
+/// The queue policies a project may choose.
+pub const QUEUE_POLICIES: &[&str] = &["serial", "batch-bisect", "speculative", "ironworks"];
 
 impl Adapter {
     /// Parse and validate adapter text. `file` names the file in messages.
@@ -193,6 +255,31 @@ struct RawAdapter {
     stages: RawStages,
     #[serde(default)]
     job: Vec<Spanned<RawJob>>,
+    #[serde(default)]
+    queue: RawQueue,
+    #[serde(default, rename = "try")]
+    try_builds: RawTry,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawQueue {
+    mode: Option<Spanned<String>>,
+    policy: Option<Spanned<String>>,
+    builders: Option<Spanned<i64>>,
+    max_batch: Option<Spanned<i64>>,
+    ready_label: Option<Spanned<String>>,
+    staging: Option<Spanned<String>>,
+    target: Option<Spanned<String>>,
+    flake_budget: Option<Spanned<i64>>,
+    fast_forward_target: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTry {
+    #[serde(default)]
+    default: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -274,16 +361,106 @@ impl<'a> Validator<'a> {
         let project = self.project(raw.project);
         let policy = self.policy(&raw.stages);
         let jobs = self.jobs(raw.job);
+        let queue = self.queue(raw.queue);
+        let try_builds = TrySettings {
+            default: raw
+                .try_builds
+                .default
+                .into_iter()
+                .map(Spanned::into_inner)
+                .collect(),
+        };
         if self.problems.is_empty() {
             Ok(Adapter {
                 project,
                 policy,
+                queue,
+                try_builds,
                 jobs,
             })
         } else {
             self.problems.sort_by_key(|d| d.position);
             Err(Diagnostics(self.problems))
         }
+    }
+
+    fn queue(&mut self, raw: RawQueue) -> QueueSettings {
+        let mut settings = QueueSettings::default();
+        if let Some(mode) = &raw.mode {
+            match mode.get_ref().as_str() {
+                "post-merge" => settings.mode = QueueMode::PostMerge,
+                "gated" => settings.mode = QueueMode::Gated,
+                other => {
+                    self.error(
+                        mode,
+                        format!(
+                            "unknown queue mode `{other}`; expected \"post-merge\" or \"gated\""
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(policy) = raw.policy {
+            if !QUEUE_POLICIES.contains(&policy.get_ref().as_str()) {
+                self.error(
+                    &policy,
+                    format!(
+                        "unknown queue policy `{}`; expected one of {}",
+                        policy.get_ref(),
+                        QUEUE_POLICIES.join(", ")
+                    ),
+                );
+            }
+            settings.policy = policy.into_inner();
+        }
+        let count =
+            |this: &mut Self, value: &Option<Spanned<i64>>, what: &str, min: i64| -> Option<i64> {
+                let value = value.as_ref()?;
+                if *value.get_ref() < min {
+                    this.error(value, format!("`{what}` must be at least {min}"));
+                    return None;
+                }
+                Some(*value.get_ref())
+            };
+        if let Some(n) = count(self, &raw.builders, "builders", 1) {
+            settings.builders = n as usize;
+        }
+        if let Some(n) = count(self, &raw.max_batch, "max-batch", 1) {
+            settings.max_batch = n as usize;
+        }
+        if let Some(n) = count(self, &raw.flake_budget, "flake-budget", 0) {
+            settings.flake_budget = n as u32;
+        }
+        for (field, value) in [
+            (&mut settings.ready_label, raw.ready_label),
+            (&mut settings.staging, raw.staging),
+            (&mut settings.target, raw.target),
+        ] {
+            if let Some(value) = value {
+                if value.get_ref().trim().is_empty() || value.get_ref().starts_with('-') {
+                    self.error(
+                        &value,
+                        "expected a non-empty name that does not start with `-`",
+                    );
+                }
+                *field = value.into_inner();
+            }
+        }
+        if settings.staging == settings.target {
+            self.problems.push(Diagnostic::at(
+                self.file,
+                self.source,
+                None,
+                format!(
+                    "[queue] staging and target are both `{}`; they must be different branches",
+                    settings.staging
+                ),
+            ));
+        }
+        if let Some(ff) = raw.fast_forward_target {
+            settings.fast_forward_target = ff;
+        }
+        settings
     }
 
     fn project(&mut self, raw: RawProject) -> Project {

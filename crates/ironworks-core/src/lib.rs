@@ -12,7 +12,9 @@ pub mod gate;
 pub mod graph;
 pub mod queue;
 pub mod record;
+pub mod select;
 pub mod stage;
+pub mod triage;
 
 pub use adapter::{Adapter, Gate, Job, JobCommand};
 pub use diagnostic::{Diagnostic, Diagnostics};

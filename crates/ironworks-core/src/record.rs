@@ -73,6 +73,10 @@ pub struct RunRecord {
     pub jobs_total: i64,
     pub jobs_passed: i64,
     pub jobs_failed: i64,
+    /// stage | spark-pr | forge-snapshot | gated-build | bisect | try | rerun
+    pub purpose: String,
+    /// The PR the run is about, if any.
+    pub pr: Option<i64>,
 }
 
 /// One job of a run.
@@ -145,4 +149,88 @@ mod tests {
         );
         assert_eq!(Timestamp::from_system(t.to_system()), t);
     }
+}
+
+/// A pull request in local host mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrRecord {
+    pub id: i64,
+    pub project: String,
+    pub title: String,
+    pub head_ref: String,
+    pub head_sha: String,
+    pub target: String,
+    pub priority: i64,
+    pub rollup: String,
+    /// open | conflict | merged | ejected | reverted | closed
+    pub state: String,
+    pub state_reason: Option<String>,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<Timestamp>,
+    pub labels: Vec<String>,
+    pub spark_run: Option<i64>,
+    pub spark_sha: Option<String>,
+    /// green | red, for `spark_sha`.
+    pub spark_status: Option<String>,
+    pub opened_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl PrRecord {
+    /// Spark is green for the current head.
+    pub fn spark_green(&self) -> bool {
+        self.spark_sha.as_deref() == Some(self.head_sha.as_str())
+            && self.spark_status.as_deref() == Some("green")
+    }
+
+    /// Approved, spark-green on the current head, and labelled ready.
+    pub fn eligible(&self, ready_label: &str) -> bool {
+        self.state == "open"
+            && self.approved_by.is_some()
+            && self.spark_green()
+            && self.labels.iter().any(|l| l == ready_label)
+    }
+}
+
+/// A promotion: one PR merged into staging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PromotionRecord {
+    pub id: i64,
+    pub pr: i64,
+    pub head_sha: String,
+    pub merge_commit: String,
+    pub staging_before: String,
+    /// pending | done | reverted
+    pub state: String,
+    pub promoted_at: Timestamp,
+    pub revert_commit: Option<String>,
+}
+
+/// A staging commit with its forge verdict and the promotions it contains
+/// since the previous snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SnapshotRecord {
+    pub id: i64,
+    pub project: String,
+    pub commit: String,
+    /// pending | green | red
+    pub status: String,
+    pub forge_run: Option<i64>,
+    pub note: Option<String>,
+    pub created_at: Timestamp,
+    pub promotions: Vec<PromotionRecord>,
+}
+
+/// A triage or queue record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TriageRecord {
+    pub id: i64,
+    /// culprit | interaction | flake | demotion | ejection | conflict
+    pub kind: String,
+    pub snapshot: Option<i64>,
+    pub prs: Vec<i64>,
+    pub job: Option<String>,
+    pub runs: Vec<i64>,
+    pub summary: String,
+    pub created_at: Timestamp,
 }

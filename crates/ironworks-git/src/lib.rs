@@ -8,6 +8,7 @@
 //! included, so jobs never share files and never touch the user's working
 //! tree.
 
+pub mod merge;
 pub mod tree;
 
 use std::ffi::OsStr;
@@ -26,6 +27,12 @@ pub enum GitError {
     NotARepository(PathBuf),
     #[error("revision `{rev}` does not name a commit in {repo}")]
     UnknownRevision { rev: String, repo: PathBuf },
+    #[error("{name} no longer points at {expected} (someone else moved it): {stderr}")]
+    RefMoved {
+        name: String,
+        expected: String,
+        stderr: String,
+    },
     #[error("`git {args}` failed: {stderr}")]
     Failed { args: String, stderr: String },
     #[error("{what} {path}")]
@@ -98,7 +105,7 @@ pub struct Repository {
     /// The path as given, for messages.
     path: PathBuf,
     /// Absolute path of the repository's git directory.
-    git_dir: PathBuf,
+    pub(crate) git_dir: PathBuf,
 }
 
 impl Repository {

@@ -23,7 +23,10 @@ pub const DATABASE_FILE: &str = "state.db";
 
 /// Schema migrations, applied in order; `PRAGMA user_version` counts how many
 /// have been applied. Append only: never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_runs.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_runs.sql"),
+    include_str!("migrations/0002_queue.sql"),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -60,6 +63,11 @@ pub struct NewRun {
     pub token: String,
     pub started_at: Timestamp,
     pub jobs: Vec<NewJobRun>,
+    /// What the run is for: `stage`, `spark-pr`, `forge-snapshot`,
+    /// `gated-build`, `bisect`, `try`, `rerun`.
+    pub purpose: String,
+    /// The PR the run is about, if any.
+    pub pr: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -162,8 +170,8 @@ impl Store {
     pub fn begin_run(&mut self, run: &NewRun) -> Result<(RunId, Vec<JobRunId>)> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO runs (project, stage, commit_id, rev, source, status, token, started_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)",
+            "INSERT INTO runs (project, stage, commit_id, rev, source, status, token, started_at, purpose, pr)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, ?8, ?9)",
             params![
                 run.project,
                 run.stage.as_str(),
@@ -171,7 +179,9 @@ impl Store {
                 run.rev,
                 run.source,
                 run.token,
-                run.started_at.0
+                run.started_at.0,
+                run.purpose,
+                run.pr
             ],
         )?;
         let run_id = RunId(tx.last_insert_rowid());
@@ -361,7 +371,8 @@ const RUN_SELECT: &str = "SELECT r.id, r.project, r.stage, r.commit_id, r.rev, r
         r.started_at, r.finished_at,
         (SELECT COUNT(*) FROM job_runs j WHERE j.run_id = r.id),
         (SELECT COUNT(*) FROM job_runs j WHERE j.run_id = r.id AND j.status = 'passed'),
-        (SELECT COUNT(*) FROM job_runs j WHERE j.run_id = r.id AND j.status IN ('failed', 'timed_out'))
+        (SELECT COUNT(*) FROM job_runs j WHERE j.run_id = r.id AND j.status IN ('failed', 'timed_out')),
+        r.purpose, r.pr
     FROM runs r";
 
 fn parse<T: std::str::FromStr>(text: String) -> Result<T>
@@ -391,6 +402,8 @@ fn run_from_row(r: &Row<'_>) -> rusqlite::Result<Result<RunRecord>> {
             jobs_total: r.get(9)?,
             jobs_passed: r.get(10)?,
             jobs_failed: r.get(11)?,
+            purpose: r.get(12)?,
+            pr: r.get(13)?,
         })
     })();
     Ok(record)
@@ -429,6 +442,8 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRunRecord>> {
     })();
     Ok(record)
 }
+
+mod queue;
 
 #[cfg(test)]
 mod tests;

@@ -17,6 +17,8 @@ fn new_run(token: &str, jobs: &[&str]) -> NewRun {
                 argv: vec!["make".into(), name.to_string()],
             })
             .collect(),
+        purpose: "stage".into(),
+        pr: None,
     }
 }
 

@@ -68,6 +68,8 @@ impl From<ironworks_git::GitError> for Failure {
             UnknownRevision { .. } => Failure::usage(chain(&err))
                 .help("pass --rev with a branch, tag or commit id that exists in the source"),
             NotInstalled => Failure::environment(chain(&err)).help("install git (apt-get install git)"),
+            RefMoved { .. } => Failure::environment(chain(&err))
+                .help("a branch Ironworks manages was moved by someone else; Ironworks never force-pushes: reconcile it by hand, then rerun"),
             Failed { .. } | Io { .. } => Failure::environment(chain(&err)),
         }
     }

@@ -61,17 +61,82 @@ pub fn run_stage(
         let help = err.help();
         Failure::usage(format!("{err} ({})", request.loaded.path.display())).help(help)
     })?;
-    let source = match &request.source {
-        Some(source) => source.clone(),
-        None => request.loaded.dir().join(&adapter.project.source),
-    };
-    let repo = Repository::open(&source)?;
+    let repo = source_repository(request.loaded, request.source.as_deref())?;
     let commit = repo.resolve_commit(&request.rev)?;
+    run_plan(
+        &PlanRun {
+            project: &adapter.project.id,
+            plan,
+            repo: &repo,
+            commit,
+            rev: request.rev.clone(),
+            purpose: "stage",
+            pr: None,
+            parallel: request.parallel,
+            state_dir: &request.state_dir,
+            keep_checkouts: request.keep_checkouts,
+        },
+        store,
+        progress,
+    )
+}
+
+/// The source repository: `--source`, else the adapter's `[project] source`.
+pub fn source_repository(
+    loaded: &LoadedAdapter,
+    given: Option<&Path>,
+) -> Result<Repository, Failure> {
+    let source = match given {
+        Some(source) => source.to_owned(),
+        None => loaded.dir().join(&loaded.adapter.project.source),
+    };
+    Ok(Repository::open(&source)?)
+}
+
+/// Any plan, on any commit, for a stated purpose.
+#[derive(Debug)]
+pub struct PlanRun<'a> {
+    pub project: &'a str,
+    pub plan: StagePlan,
+    pub repo: &'a Repository,
+    /// The full commit id to test.
+    pub commit: String,
+    /// How the commit was named, for the record.
+    pub rev: String,
+    /// `stage`, `spark-pr`, `forge-snapshot`, `gated-build`, `bisect`, `try`, `rerun`.
+    pub purpose: &'a str,
+    pub pr: Option<i64>,
+    pub parallel: usize,
+    pub state_dir: &'a Path,
+    pub keep_checkouts: bool,
+}
+
+pub fn run_plan(
+    request: &PlanRun<'_>,
+    store: &mut Store,
+    progress: &mut Progress,
+) -> Result<RunOutcome, Failure> {
+    // Gates Ironworks changed itself (a job over its flake budget is
+    // demoted to observe) apply to every run.
+    let mut plan = request.plan.clone();
+    let overrides = store.gate_overrides(request.project)?;
+    for planned in &mut plan.jobs {
+        if let Some(gate) = overrides
+            .get(&planned.job.name)
+            .and_then(|g| g.parse().ok())
+        {
+            planned.job.gate = gate;
+        }
+    }
+    let plan = &plan;
+    let repo = request.repo;
+    let commit = request.commit.clone();
+    let source = repo.path().to_owned();
 
     // Everything that can fail on bad input has been checked: from here on
     // the run is recorded.
     let token = random_token()?;
-    let lock = crate::recovery::lock_run(&request.state_dir, &token)?;
+    let lock = crate::recovery::lock_run(request.state_dir, &token)?;
     let work = request.state_dir.join("work").join(&token);
     let pristine = work.join("pristine");
     fs::create_dir_all(&work)
@@ -88,13 +153,15 @@ pub fn run_stage(
         .display()
         .to_string();
     let (run_id, job_ids) = store.begin_run(&NewRun {
-        project: adapter.project.id.clone(),
-        stage: request.stage,
+        project: request.project.to_owned(),
+        stage: plan.stage,
         commit: commit.clone(),
         rev: request.rev.clone(),
         source: source_text,
         token: token.clone(),
         started_at: now(),
+        purpose: request.purpose.to_owned(),
+        pr: request.pr,
         jobs: plan
             .jobs
             .iter()
@@ -105,20 +172,20 @@ pub fn run_stage(
             })
             .collect(),
     })?;
-    let runs_dir = run_dir(&request.state_dir, run_id);
+    let runs_dir = run_dir(request.state_dir, run_id);
     fs::create_dir_all(&runs_dir)
         .map_err(|e| Failure::environment(format!("cannot create {}: {e}", runs_dir.display())))?;
     progress.begin(
         run_id,
-        request.stage,
-        &adapter.project.id,
+        plan.stage,
+        request.project,
         &commit,
         plan.jobs.len(),
     );
 
     let setup = Setup {
-        plan: &plan,
-        project: &adapter.project.id,
+        plan,
+        project: request.project,
         commit: &commit,
         run_id,
         token: &token,
@@ -141,7 +208,7 @@ pub fn run_stage(
     }
     setup.janitor.finish();
     drop(lock);
-    let _ = fs::remove_file(crate::context::lock_path(&request.state_dir, &token));
+    let _ = fs::remove_file(crate::context::lock_path(request.state_dir, &token));
     Ok(RunOutcome { run_id, status })
 }
 

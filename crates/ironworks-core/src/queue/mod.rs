@@ -58,7 +58,9 @@ impl std::str::FromStr for Rollup {
             "maybe" => Ok(Rollup::Maybe),
             "iffy" => Ok(Rollup::Iffy),
             "never" => Ok(Rollup::Never),
-            _ => Err(format!("unknown rollup `{s}`; expected always, maybe, iffy or never")),
+            _ => Err(format!(
+                "unknown rollup `{s}`; expected always, maybe, iffy or never"
+            )),
         }
     }
 }
@@ -108,7 +110,10 @@ pub struct Ejection {
 /// What a policy asks the world to do, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
-    Start { build: BuildId, candidate: Candidate },
+    Start {
+        build: BuildId,
+        candidate: Candidate,
+    },
     /// Stop a build (if running) and forget it.
     Cancel { build: BuildId },
     /// Move `staging` to this passed build's candidate; its PRs (and those
@@ -126,7 +131,10 @@ pub enum Event {
     /// that contain it are no longer useful.
     Removed(PrId),
     /// A build ended. `passed` is the forge verdict of its candidate.
-    Finished { build: BuildId, passed: bool },
+    Finished {
+        build: BuildId,
+        passed: bool,
+    },
 }
 
 /// Knobs shared by every policy.
