@@ -88,6 +88,45 @@ impl StagePlan {
     }
 }
 
+impl StagePlan {
+    /// A plan of explicitly selected jobs (a try build), recorded under
+    /// `stage`. Jobs they need are added before them; selection order is
+    /// kept otherwise.
+    pub fn selected(adapter: &Adapter, stage: Stage, selection: &[&Job]) -> StagePlan {
+        let mut order: Vec<&Job> = Vec::new();
+        fn add<'a>(adapter: &'a Adapter, job: &'a Job, order: &mut Vec<&'a Job>) {
+            if order.iter().any(|j| j.name == job.name) {
+                return;
+            }
+            for need in &job.needs {
+                if let Some(needed) = adapter.job(need) {
+                    add(adapter, needed, order);
+                }
+            }
+            order.push(job);
+        }
+        for job in selection {
+            let job = adapter.job(&job.name).expect("selected from this adapter");
+            add(adapter, job, &mut order);
+        }
+        let index: HashMap<&str, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(i, job)| (job.name.as_str(), i))
+            .collect();
+        StagePlan {
+            stage,
+            jobs: order
+                .iter()
+                .map(|job| PlannedJob {
+                    job: (*job).clone(),
+                    needs: job.needs.iter().map(|n| index[n.as_str()]).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A job's place in the scheduler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
@@ -285,6 +324,16 @@ run = ["x"]
         s.finish(1, true);
         assert!(s.is_done());
         assert_eq!(s.start_next(), None);
+    }
+
+    #[test]
+    fn a_selection_brings_its_needs_along() {
+        let adapter = Adapter::parse("t.toml", DIAMOND).unwrap();
+        let report = adapter.job("report").unwrap();
+        let plan = StagePlan::selected(&adapter, Stage::Forge, &[report]);
+        let names: Vec<_> = plan.jobs.iter().map(|j| j.job.name.as_str()).collect();
+        assert_eq!(names, ["build", "left", "right", "report"]);
+        assert_eq!(plan.jobs[3].needs, [1, 2]);
     }
 
     #[test]

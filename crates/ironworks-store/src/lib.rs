@@ -443,7 +443,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRunRecord>> {
     Ok(record)
 }
 
-mod queue;
+pub mod queue;
 
 #[cfg(test)]
 mod tests;

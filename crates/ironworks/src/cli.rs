@@ -99,6 +99,125 @@ pub enum Command {
         #[command(subcommand)]
         command: AdapterCommand,
     },
+    /// Pull requests in local host mode (no code-hosting service needed).
+    Pr {
+        #[command(subcommand)]
+        command: PrCommand,
+    },
+    /// The promotion queue: move eligible PRs into staging.
+    Queue {
+        #[command(subcommand)]
+        command: QueueCommand,
+    },
+    /// Staging snapshots with their forge verdicts and promotions, newest first.
+    Snapshots {
+        #[command(flatten)]
+        location: Location,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Triage records: culprits, interactions, flakes, demotions, ejections, conflicts.
+    Triage {
+        #[command(flatten)]
+        location: Location,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run selected jobs on a PR merged onto staging, without promoting it.
+    Try {
+        /// The PR number.
+        pr: i64,
+        #[command(flatten)]
+        location: Location,
+        /// Comma-separated globs over forge, harden and optional job names
+        /// (default: the adapter's [try] default, else every forge job).
+        #[arg(long, value_name = "PATTERNS")]
+        jobs: Option<String>,
+        /// Allow more than 20 jobs.
+        #[arg(long)]
+        no_limit: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrCommand {
+    /// Record a PR for a branch of the source repository and run spark on its head.
+    Open {
+        #[command(flatten)]
+        location: Location,
+        /// The source repository (default: the adapter's [project] source).
+        #[arg(long, value_name = "PATH")]
+        source: Option<PathBuf>,
+        /// The PR's head: a branch (or any revision) of the source repository.
+        #[arg(long, value_name = "REF")]
+        head: String,
+        #[arg(long, value_name = "TEXT")]
+        title: Option<String>,
+        /// Higher goes first in the queue.
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        priority: i64,
+        /// always, maybe, iffy or never (may it be batched with others?).
+        #[arg(long, default_value = "maybe", value_parser = parse_rollup)]
+        rollup: String,
+        /// The branch it targets (default: the adapter's [queue] target).
+        #[arg(long, value_name = "BRANCH")]
+        target: Option<String>,
+        /// Do not run spark now.
+        #[arg(long)]
+        no_spark: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a PR's current head.
+    Approve {
+        pr: i64,
+        #[arg(long, value_name = "USER")]
+        by: String,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Withdraw approval.
+    Unapprove {
+        pr: i64,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Add (or with --remove, take off) a label.
+    Label {
+        pr: i64,
+        label: String,
+        #[arg(long)]
+        remove: bool,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// Look at a PR's head again (a new head resets approval and reruns spark).
+    Sync {
+        pr: i64,
+        #[command(flatten)]
+        location: Location,
+    },
+    /// List PRs.
+    List {
+        #[command(flatten)]
+        location: Location,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Promote what is eligible (post-merge), or test and land candidates
+    /// (gated), until the queue is idle.
+    Run {
+        #[command(flatten)]
+        location: Location,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +227,11 @@ pub enum AdapterCommand {
         #[command(flatten)]
         location: Location,
     },
+}
+
+fn parse_rollup(text: &str) -> Result<String, String> {
+    text.parse::<ironworks_core::queue::Rollup>()
+        .map(|r| r.to_string())
 }
 
 fn parse_stage(text: &str) -> Result<Stage, String> {

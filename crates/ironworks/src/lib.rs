@@ -10,6 +10,8 @@ pub mod commands;
 pub mod context;
 pub mod error;
 pub mod exit;
+pub mod fault;
+pub mod host;
 pub mod progress;
 pub mod recovery;
 pub mod runner;

@@ -40,7 +40,7 @@ pub fn demo(dir: Option<PathBuf>, jobs: Option<usize>) -> Result<u8, Failure> {
     fs::create_dir_all(&dir)
         .map_err(|e| Failure::environment(format!("cannot create {}: {e}", dir.display())))?;
     write_example(&EXAMPLE, &dir)?;
-    ironworks_git::init(&dir, "main")?;
+    ironworks_git::init(&dir, "master")?;
     let commit = ironworks_git::commit_all(
         &dir,
         "toynode: initial import",

@@ -2,11 +2,13 @@
 
 mod adapter;
 mod demo;
+mod pr;
+mod queue;
 mod run;
 mod show;
 mod stages;
 
-use crate::cli::{AdapterCommand, Command};
+use crate::cli::{AdapterCommand, Command, QueueCommand};
 use crate::error::Failure;
 
 pub use run::default_parallelism;
@@ -39,6 +41,19 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
         Command::Adapter {
             command: AdapterCommand::Check { location },
         } => adapter::check(&location),
+        Command::Pr { command } => pr::dispatch(command),
+        Command::Queue {
+            command: QueueCommand::Run { location, json },
+        } => queue::run(&location, json),
+        Command::Snapshots { location, json } => queue::snapshots(&location, json),
+        Command::Triage { location, json } => queue::triage(&location, json),
+        Command::Try {
+            pr,
+            location,
+            jobs,
+            no_limit,
+            json,
+        } => queue::try_build(pr, &location, jobs.as_deref(), no_limit, json),
     }
 }
 
