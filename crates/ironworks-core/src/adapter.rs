@@ -189,7 +189,7 @@ pub struct TrySettings {
 }
 
 /// The queue policies a project may choose.
-pub const QUEUE_POLICIES: &[&str] = &["serial", "batch-bisect", "speculative", "ironworks"];
+pub use crate::queue::POLICIES as QUEUE_POLICIES;
 
 impl Adapter {
     /// Parse and validate adapter text. `file` names the file in messages.

@@ -13,6 +13,7 @@ pub mod graph;
 pub mod queue;
 pub mod record;
 pub mod select;
+pub mod sim;
 pub mod stage;
 pub mod triage;
 

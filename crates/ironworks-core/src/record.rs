@@ -200,6 +200,9 @@ pub struct PromotionRecord {
     pub head_sha: String,
     pub merge_commit: String,
     pub staging_before: String,
+    /// The staging commit it landed with (its own merge in post-merge mode,
+    /// the candidate of its gated build otherwise).
+    pub landed_in: String,
     /// pending | done | reverted
     pub state: String,
     pub promoted_at: Timestamp,

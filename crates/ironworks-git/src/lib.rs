@@ -240,6 +240,18 @@ pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Switch the working tree of `dir` to `branch`, creating it at the current
+/// commit with `create`.
+pub fn switch(dir: &Path, branch: &str, create: bool) -> Result<()> {
+    let mut args = vec!["switch", "--quiet"];
+    if create {
+        args.push("-c");
+    }
+    args.push(branch);
+    git_ok(Some(dir), args)?;
+    Ok(())
+}
+
 /// Create a repository at `dir` (which may exist and hold files) whose
 /// initial branch is `branch`.
 pub fn init(dir: &Path, branch: &str) -> Result<()> {

@@ -21,6 +21,20 @@ pub struct NewPr {
     pub at: Timestamp,
 }
 
+/// A promotion about to happen.
+#[derive(Debug, Clone)]
+pub struct NewPromotion<'a> {
+    pub project: &'a str,
+    pub pr: i64,
+    pub head_sha: &'a str,
+    /// The merge commit that promotes the PR.
+    pub merge_commit: &'a str,
+    pub staging_before: &'a str,
+    /// The staging commit it lands with.
+    pub landed_in: &'a str,
+    pub at: Timestamp,
+}
+
 /// A triage record to add.
 #[derive(Debug, Clone)]
 pub struct NewTriage {
@@ -67,13 +81,14 @@ fn promotion_from_row(r: &Row<'_>) -> rusqlite::Result<PromotionRecord> {
         head_sha: r.get(2)?,
         merge_commit: r.get(3)?,
         staging_before: r.get(4)?,
-        state: r.get(5)?,
-        promoted_at: Timestamp(r.get(6)?),
-        revert_commit: r.get(7)?,
+        landed_in: r.get(5)?,
+        state: r.get(6)?,
+        promoted_at: Timestamp(r.get(7)?),
+        revert_commit: r.get(8)?,
     })
 }
 
-const PROMOTION_SELECT: &str = "SELECT id, pr, head_sha, merge_commit, staging_before, state, promoted_at, revert_commit FROM promotions";
+const PROMOTION_SELECT: &str = "SELECT id, pr, head_sha, merge_commit, staging_before, landed_in, state, promoted_at, revert_commit FROM promotions";
 
 fn json_ids(text: String) -> Result<Vec<i64>> {
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
@@ -272,7 +287,7 @@ impl Store {
         for snapshot in &mut snapshots {
             snapshot.promotions = promotions
                 .iter()
-                .filter(|p| p.merge_commit == snapshot.commit)
+                .filter(|p| p.landed_in == snapshot.commit)
                 .cloned()
                 .collect();
         }
@@ -290,19 +305,12 @@ impl Store {
     }
 
     /// Record a promotion about to happen (before the ref moves).
-    pub fn begin_promotion(
-        &mut self,
-        project: &str,
-        pr: i64,
-        head_sha: &str,
-        merge_commit: &str,
-        staging_before: &str,
-        at: Timestamp,
-    ) -> Result<i64> {
+    pub fn begin_promotion(&mut self, promotion: &NewPromotion<'_>) -> Result<i64> {
+        let p = promotion;
         self.conn.execute(
-            "INSERT INTO promotions (project, pr, head_sha, merge_commit, staging_before, state, promoted_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
-            params![project, pr, head_sha, merge_commit, staging_before, at.0],
+            "INSERT INTO promotions (project, pr, head_sha, merge_commit, staging_before, landed_in, state, promoted_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+            params![p.project, p.pr, p.head_sha, p.merge_commit, p.staging_before, p.landed_in, p.at.0],
         )?;
         Ok(self.conn.last_insert_rowid())
     }

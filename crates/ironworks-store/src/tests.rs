@@ -137,3 +137,132 @@ fn reopening_keeps_data_and_a_newer_schema_is_refused() {
     let err = Store::open(dir.path()).unwrap_err();
     assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
 }
+
+mod queue_tables {
+    use super::*;
+    use crate::queue::{NewPr, NewPromotion, NewTriage};
+
+    fn pr(store: &mut Store) -> i64 {
+        store
+            .insert_pr(&NewPr {
+                project: "p".into(),
+                title: "t".into(),
+                head_ref: "feature".into(),
+                head_sha: "h1".into(),
+                target: "master".into(),
+                priority: 0,
+                rollup: "maybe".into(),
+                at: Timestamp(1),
+            })
+            .unwrap()
+    }
+
+    fn promotion<'a>(pr: i64, merge: &'a str, landed_in: &'a str) -> NewPromotion<'a> {
+        NewPromotion {
+            project: "p",
+            pr,
+            head_sha: "h1",
+            merge_commit: merge,
+            staging_before: "s0",
+            landed_in,
+            at: Timestamp(5),
+        }
+    }
+
+    #[test]
+    fn eligibility_needs_spark_on_the_current_head_approval_and_the_label() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let id = pr(&mut store);
+        let (run, _) = store.begin_run(&new_run("spark", &["unit"])).unwrap();
+        store
+            .pr_spark(id, "h1", run.0, "green", Timestamp(2))
+            .unwrap();
+        store.pr_approve(id, "alice", Timestamp(3)).unwrap();
+        assert!(!store.pr(id).unwrap().unwrap().eligible("ready"));
+        store.pr_label(id, "ready", true, Timestamp(4)).unwrap();
+        assert!(store.pr(id).unwrap().unwrap().eligible("ready"));
+        // A new head: approval gone, spark stale.
+        store.pr_new_head(id, "h2", Timestamp(5)).unwrap();
+        let record = store.pr(id).unwrap().unwrap();
+        assert!(record.approved_by.is_none());
+        assert!(!record.spark_green());
+        assert!(!record.eligible("ready"));
+    }
+
+    #[test]
+    fn promotions_go_pending_then_done_or_vanish() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let id = pr(&mut store);
+        let kept = store.begin_promotion(&promotion(id, "m1", "c1")).unwrap();
+        let dropped = store.begin_promotion(&promotion(id, "m2", "c2")).unwrap();
+        assert_eq!(store.pending_promotions("p").unwrap().len(), 2);
+        store.complete_promotion(kept, Timestamp(6)).unwrap();
+        store.abandon_promotion(dropped).unwrap();
+        let all = store.promotions("p").unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].state, "done");
+        assert_eq!(store.pr(id).unwrap().unwrap().state, "merged");
+        // A done promotion cannot be abandoned.
+        store.abandon_promotion(kept).unwrap();
+        assert_eq!(store.promotions("p").unwrap().len(), 1);
+        store.mark_reverted(kept, "r1", Timestamp(7)).unwrap();
+        assert_eq!(store.pr(id).unwrap().unwrap().state, "reverted");
+    }
+
+    #[test]
+    fn snapshots_list_the_promotions_that_landed_with_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let a = pr(&mut store);
+        let b = pr(&mut store);
+        for (pr, merge) in [(a, "m1"), (b, "c1")] {
+            let id = store.begin_promotion(&promotion(pr, merge, "c1")).unwrap();
+            store.complete_promotion(id, Timestamp(6)).unwrap();
+        }
+        let (run, _) = store.begin_run(&new_run("forge", &["check"])).unwrap();
+        let first = store
+            .upsert_snapshot("p", "c1", "pending", None, None, Timestamp(6))
+            .unwrap();
+        let again = store
+            .upsert_snapshot("p", "c1", "green", Some(run.0), Some("gated"), Timestamp(7))
+            .unwrap();
+        assert_eq!(first, again, "one snapshot per commit");
+        let snapshot = store.snapshot_by_commit("p", "c1").unwrap().unwrap();
+        assert_eq!(snapshot.status, "green");
+        assert_eq!(snapshot.forge_run, Some(run.0));
+        let prs: Vec<i64> = snapshot.promotions.iter().map(|p| p.pr).collect();
+        assert_eq!(prs, [a, b]);
+        assert!(store.snapshots("other").unwrap().is_empty());
+    }
+
+    #[test]
+    fn flakes_are_counted_per_job_and_overrides_are_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        for job in ["check", "check", "other"] {
+            store
+                .add_triage(&NewTriage {
+                    project: "p".into(),
+                    kind: "flake".into(),
+                    snapshot: None,
+                    prs: vec![],
+                    job: Some(job.into()),
+                    runs: vec![1, 2],
+                    summary: "s".into(),
+                    at: Timestamp(1),
+                })
+                .unwrap();
+        }
+        assert_eq!(store.flake_count("p", "check").unwrap(), 2);
+        assert_eq!(store.flake_count("q", "check").unwrap(), 0);
+        store
+            .override_gate("p", "check", "observe", "too flaky", Timestamp(2))
+            .unwrap();
+        assert_eq!(store.gate_overrides("p").unwrap()["check"], "observe");
+        let records = store.triage("p").unwrap();
+        assert_eq!(records[0].kind, "demotion");
+        assert_eq!(records[1].runs, [1, 2]);
+    }
+}

@@ -123,6 +123,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Simulations in virtual time.
+    Sim {
+        #[command(subcommand)]
+        command: SimCommand,
+    },
     /// Run selected jobs on a PR merged onto staging, without promoting it.
     Try {
         /// The PR number.
@@ -139,6 +144,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Compare the queue policies on a seeded scenario, in virtual time.
+    Queue(crate::commands::SimQueueArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -75,6 +75,7 @@ pub fn run_stage(
             parallel: request.parallel,
             state_dir: &request.state_dir,
             keep_checkouts: request.keep_checkouts,
+            sweep: true,
         },
         store,
         progress,
@@ -109,6 +110,10 @@ pub struct PlanRun<'a> {
     pub parallel: usize,
     pub state_dir: &'a Path,
     pub keep_checkouts: bool,
+    /// Kill any child process left when the run ends. Off when other runs
+    /// share this process (concurrent gated builds): their jobs are children
+    /// too; the caller sweeps once they have all ended.
+    pub sweep: bool,
 }
 
 pub fn run_plan(
@@ -194,6 +199,7 @@ pub fn run_plan(
         runs_dir: &runs_dir,
         parallel: request.parallel.max(1),
         keep_checkouts: request.keep_checkouts,
+        sweep: request.sweep,
         janitor: Janitor::start(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -223,6 +229,7 @@ struct Setup<'a> {
     runs_dir: &'a Path,
     parallel: usize,
     keep_checkouts: bool,
+    sweep: bool,
     janitor: Janitor,
 }
 
@@ -313,7 +320,11 @@ async fn execute(
         }
     }
 
-    let escaped = reaper::sweep_children();
+    let escaped = if setup.sweep {
+        reaper::sweep_children()
+    } else {
+        0
+    };
     if escaped > 0 {
         progress.note(&format!(
             "warning: killed {escaped} process(es) that left their job's process group (setsid) and outlived it"

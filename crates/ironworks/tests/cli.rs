@@ -166,9 +166,43 @@ fn the_demo_creates_a_repository_runs_spark_and_later_commands_need_no_flags() {
         .output()
         .unwrap();
     let runs: serde_json::Value = serde_json::from_slice(&runs.stdout).unwrap();
-    assert_eq!(runs[0]["stage"], "spark");
-    assert_eq!(runs[0]["status"], "green");
-    assert_eq!(runs[0]["jobs_total"], 4);
+    let runs = runs.as_array().unwrap();
+    let first = runs.iter().find(|r| r["id"] == 1).unwrap();
+    assert_eq!(first["stage"], "spark");
+    assert_eq!(first["purpose"], "stage");
+    assert_eq!(first["status"], "green");
+    assert_eq!(first["jobs_total"], 4);
+    // One PR walked through the queue: spark on its head, forge on staging.
+    let purposes: Vec<&str> = runs
+        .iter()
+        .rev()
+        .map(|r| r["purpose"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        purposes,
+        ["stage", "spark-pr", "forge-snapshot"],
+        "{runs:#?}"
+    );
+    assert!(runs.iter().all(|r| r["status"] == "green"), "{runs:#?}");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let out = std::process::Command::new(BIN)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let prs = json(&["pr", "list", "--json"]);
+    assert_eq!(prs[0]["state"], "merged", "{prs:#}");
+    let snapshots = json(&["snapshots", "--json"]);
+    assert_eq!(snapshots[0]["status"], "green", "{snapshots:#}");
+    assert_eq!(snapshots[0]["promotions"][0]["pr"], 1);
+    assert_eq!(
+        git(&dir, &["rev-parse", "staging"]).trim(),
+        snapshots[0]["commit"].as_str().unwrap()
+    );
+    assert!(stdout.contains("queue merged [1] into staging"), "{stdout}");
 
     // The example walks the other stages too, and temper keeps its package.
     let out = std::process::Command::new(BIN)
@@ -216,4 +250,84 @@ fn every_bundled_example_adapter_is_valid() {
         String::from_utf8_lossy(&out.stdout)
             .contains("active stages: spark (4), forge (3), harden (1), temper (2), stamp (1)")
     );
+}
+
+#[test]
+fn sim_queue_compares_the_policies_and_checks_the_invariants() {
+    let out = std::process::Command::new(BIN)
+        .args([
+            "sim",
+            "queue",
+            "--days",
+            "3",
+            "--prs-per-day",
+            "40",
+            "--builders",
+            "8",
+            "--seed",
+            "7",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let policies = report["policies"].as_array().unwrap();
+    let names: Vec<&str> = policies
+        .iter()
+        .map(|p| p["policy"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["serial", "batch-bisect", "speculative", "ironworks"]
+    );
+    for policy in policies {
+        for key in [
+            "merged_per_day",
+            "p50_hours",
+            "p95_hours",
+            "builds_per_merge",
+            "utilisation",
+            "violations",
+        ] {
+            assert!(policy.get(key).is_some(), "{key} missing in {policy:#}");
+        }
+        assert_eq!(policy["violations"], 0, "{policy:#}");
+    }
+    let merged = |name: &str| {
+        policies.iter().find(|p| p["policy"] == name).unwrap()["merged_per_day"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!(merged("ironworks") > merged("serial"), "{report:#}");
+
+    // Same seed, same numbers: the simulation is deterministic.
+    let again = std::process::Command::new(BIN)
+        .args([
+            "sim",
+            "queue",
+            "--days",
+            "3",
+            "--prs-per-day",
+            "40",
+            "--builders",
+            "8",
+            "--seed",
+            "7",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(again.stdout, out.stdout);
+
+    let bad = std::process::Command::new(BIN)
+        .args(["sim", "queue", "--fail-rate", "1.5"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    let bad = std::process::Command::new(BIN)
+        .args(["sim", "queue", "--policy", "bors"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }

@@ -165,3 +165,19 @@ pub trait QueuePolicy: fmt::Debug {
     /// PRs still waiting or being built, in queue order (for listings).
     fn queued(&self) -> Vec<PrId>;
 }
+
+mod batch_bisect;
+pub(crate) mod ironworks;
+pub mod order;
+mod policies;
+mod serial;
+mod speculative;
+#[cfg(test)]
+mod testing;
+
+pub use batch_bisect::BatchBisect;
+pub use ironworks::Ironworks;
+pub use order::{WaitList, batch_allowed, batch_len, queue_order};
+pub use policies::{POLICIES, policy};
+pub use serial::Serial;
+pub use speculative::Speculative;

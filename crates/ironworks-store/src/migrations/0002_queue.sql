@@ -53,6 +53,9 @@ CREATE TABLE promotions (
     head_sha       TEXT    NOT NULL,
     merge_commit   TEXT    NOT NULL,
     staging_before TEXT    NOT NULL,
+    -- The staging commit it landed with: its own merge (post-merge), or the
+    -- candidate of the gated build that landed it.
+    landed_in      TEXT    NOT NULL,
     state          TEXT    NOT NULL, -- pending | done | reverted
     promoted_at    INTEGER NOT NULL,
     revert_commit  TEXT

@@ -71,6 +71,9 @@ pub fn demo(dir: Option<PathBuf>, jobs: Option<usize>) -> Result<u8, Failure> {
     let detail = store.run(outcome.run_id)?.expect("just recorded");
     super::show::print_detail(&detail);
     println!();
+    if outcome.status == ironworks_core::gate::RunStatus::Green {
+        walk_the_queue(&dir, &loaded, &mut store, &state)?;
+    }
     println!("adapter:   {}", loaded.path.display());
     println!(
         "state:     {} (SQLite: {})",
@@ -93,11 +96,73 @@ pub fn demo(dir: Option<PathBuf>, jobs: Option<usize>) -> Result<u8, Failure> {
         "  ironworks show {}          this run; --log unit prints a job's log",
         outcome.run_id
     );
+    println!(
+        "  ironworks snapshots       staging snapshots with their promotions and forge verdicts"
+    );
+    println!("  ironworks pr list         PRs, their spark verdicts and eligibility");
     println!("  ironworks run forge       the integration stage (sanitizers, full tests)");
     println!(
         "  ironworks run temper      release-candidate jobs; keeps the package as an artifact"
     );
     Ok(super::run::exit_code(outcome.status))
+}
+
+/// A PR through the queue: a branch with a change, spark on its head,
+/// approval, the ready label, and a post-merge promotion judged by forge.
+fn walk_the_queue(
+    dir: &Path,
+    loaded: &LoadedAdapter,
+    store: &mut ironworks_store::Store,
+    state: &Path,
+) -> Result<(), Failure> {
+    use crate::context::now;
+    use ironworks_store::queue::NewPr;
+
+    ironworks_git::switch(dir, "feature/readme-usage", true)?;
+    let readme = dir.join("README.md");
+    let mut text = fs::read_to_string(&readme)
+        .map_err(|e| Failure::environment(format!("cannot read {}: {e}", readme.display())))?;
+    text.push_str("\nUsage: `toynode replay FILE`, `toynode mine N`, `toynode version`.\n");
+    fs::write(&readme, text)
+        .map_err(|e| Failure::environment(format!("cannot write {}: {e}", readme.display())))?;
+    ironworks_git::commit_all(
+        dir,
+        "README: document the usage line",
+        ("Demo Contributor", "contributor@ironworks.invalid"),
+    )?;
+    ironworks_git::switch(dir, "master", false)?;
+
+    let mut host = crate::host::open(loaded, store, state, None, false)?;
+    let head = host.repo.resolve_commit("feature/readme-usage")?;
+    let id = host.store.insert_pr(&NewPr {
+        project: host.project().to_owned(),
+        title: "README: document the usage line".into(),
+        head_ref: "feature/readme-usage".into(),
+        head_sha: head,
+        target: host.settings().target.clone(),
+        priority: 0,
+        rollup: "maybe".into(),
+        at: now(),
+    })?;
+    let pr = host.pr(id)?;
+    host.spark(&pr)?;
+    host.store.pr_approve(id, "demo-maintainer", now())?;
+    let ready = host.settings().ready_label.clone();
+    host.store.pr_label(id, &ready, true, now())?;
+    let report = crate::host::run_post_merge(&mut host)?;
+    println!();
+    println!(
+        "PR #{id} (feature/readme-usage): spark green, approved, labelled `{ready}`; queue merged {:?} into staging",
+        report.merged
+    );
+    if let Some(head) = &report.staging {
+        println!(
+            "staging is {} — snapshot {} (`ironworks snapshots`, `ironworks pr list`)",
+            crate::host::short(head),
+            report.snapshot_status.as_deref().unwrap_or("pending")
+        );
+    }
+    Ok(())
 }
 
 /// ./ironworks-demo, or ./ironworks-demo-2, -3, ... if taken.

@@ -6,12 +6,14 @@ mod pr;
 mod queue;
 mod run;
 mod show;
+mod sim;
 mod stages;
 
-use crate::cli::{AdapterCommand, Command, QueueCommand};
+use crate::cli::{AdapterCommand, Command, QueueCommand, SimCommand};
 use crate::error::Failure;
 
 pub use run::default_parallelism;
+pub use sim::SimQueueArgs;
 
 /// Run a command; returns the exit code.
 pub fn dispatch(command: Command) -> Result<u8, Failure> {
@@ -46,6 +48,9 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
             command: QueueCommand::Run { location, json },
         } => queue::run(&location, json),
         Command::Snapshots { location, json } => queue::snapshots(&location, json),
+        Command::Sim {
+            command: SimCommand::Queue(args),
+        } => sim::sim_queue(&args),
         Command::Triage { location, json } => queue::triage(&location, json),
         Command::Try {
             pr,

@@ -82,6 +82,7 @@ impl Host<'_> {
                 parallel: self.parallel,
                 state_dir: &self.state_dir,
                 keep_checkouts: false,
+                sweep: true,
             },
             self.store,
             &mut self.progress,
@@ -303,6 +304,64 @@ impl Host<'_> {
             now(),
         )?;
         Ok((run, green))
+    }
+}
+
+impl Host<'_> {
+    /// Record that `job` flaked (failed, then passed on the same tree), and
+    /// demote it to `observe` once it is over the project's flake budget.
+    pub fn record_flake(
+        &mut self,
+        job: &str,
+        snapshot: Option<i64>,
+        runs: [i64; 2],
+        report: &mut QueueReport,
+    ) -> Result<(), Failure> {
+        let project = self.project().to_owned();
+        self.store.add_triage(&NewTriage {
+            project: project.clone(),
+            kind: "flake".into(),
+            snapshot,
+            prs: Vec::new(),
+            job: Some(job.to_owned()),
+            runs: runs.to_vec(),
+            summary: format!(
+                "`{job}` failed in run {} and passed on the same tree in run {}",
+                runs[0], runs[1]
+            ),
+            at: now(),
+        })?;
+        report
+            .notes
+            .push(format!("flake: `{job}` (runs {} and {})", runs[0], runs[1]));
+        let flakes = self.store.flake_count(&project, job)?;
+        let budget = self.settings().flake_budget;
+        if flakes > budget {
+            let reason = format!(
+                "`{job}` flaked {flakes} times, over its budget of {budget}: demoted to observe until fixed"
+            );
+            self.store
+                .override_gate(&project, job, "observe", &reason, now())?;
+            report.notes.push(reason);
+        }
+        Ok(())
+    }
+
+    /// The jobs that failed or timed out in a run.
+    pub fn failed_jobs(&self, run: RunId) -> Result<Vec<String>, Failure> {
+        let detail = self.store.run(run)?.expect("a recorded run");
+        Ok(detail
+            .jobs
+            .into_iter()
+            .filter(|j| {
+                matches!(
+                    j.status,
+                    ironworks_core::gate::JobStatus::Failed
+                        | ironworks_core::gate::JobStatus::TimedOut
+                )
+            })
+            .map(|j| j.job)
+            .collect())
     }
 }
 

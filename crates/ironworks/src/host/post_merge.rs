@@ -2,6 +2,7 @@
 //! staging head; a red snapshot is triaged.
 
 use ironworks_core::record::SnapshotRecord;
+use ironworks_store::queue::NewPromotion;
 
 use super::{Host, QueueReport, short};
 use crate::context::now;
@@ -29,9 +30,15 @@ pub fn run_post_merge(host: &mut Host<'_>) -> Result<QueueReport, Failure> {
         };
         // Pending record, then the ref, then done: a crash in between is
         // resolved by recover_promotions on the next start.
-        let promotion =
-            host.store
-                .begin_promotion(&project, pr.id, &pr.head_sha, &commit, &head, at)?;
+        let promotion = host.store.begin_promotion(&NewPromotion {
+            project: &project,
+            pr: pr.id,
+            head_sha: &pr.head_sha,
+            merge_commit: &commit,
+            staging_before: &head,
+            landed_in: &commit,
+            at,
+        })?;
         crate::fault::point("promotion-before-ref");
         if let Err(err) = host.repo.update_ref(
             &staging,

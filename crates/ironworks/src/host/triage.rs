@@ -2,7 +2,6 @@
 //! The decisions (bisection, culprit vs interaction) are the core's
 //! `triage` module; this file runs the forge probes and writes the records.
 
-use ironworks_core::gate::JobStatus;
 use ironworks_core::record::{PromotionRecord, RunId};
 use ironworks_core::triage::{Bisect, Finding, judge};
 use ironworks_git::merge::Merge;
@@ -31,34 +30,8 @@ pub fn triage_red(
     ));
     let (rerun, green) = host.forge_snapshot(red_commit, "rerun")?;
     if green {
-        let failed = failed_jobs(host, red_run)?;
-        for job in &failed {
-            host.store.add_triage(&NewTriage {
-                project: project.clone(),
-                kind: "flake".into(),
-                snapshot: snapshot_id,
-                prs: Vec::new(),
-                job: Some(job.clone()),
-                runs: vec![red_run.0, rerun.0],
-                summary: format!(
-                    "`{job}` failed on {} and passed on a rerun of the same commit",
-                    short(red_commit)
-                ),
-                at: now(),
-            })?;
-            report
-                .notes
-                .push(format!("flake: `{job}` (runs {red_run} and {rerun})"));
-            let flakes = host.store.flake_count(&project, job)?;
-            let budget = host.settings().flake_budget;
-            if flakes > budget {
-                let reason = format!(
-                    "`{job}` flaked {flakes} times, over its budget of {budget}: demoted to observe until fixed"
-                );
-                host.store
-                    .override_gate(&project, job, "observe", &reason, now())?;
-                report.notes.push(reason);
-            }
+        for job in host.failed_jobs(red_run)? {
+            host.record_flake(&job, snapshot_id, [red_run.0, rerun.0], report)?;
         }
         return Ok(());
     }
@@ -287,14 +260,4 @@ fn promotions_since_green(
         return Ok(None);
     }
     Ok(Some((base, chain)))
-}
-
-fn failed_jobs(host: &Host<'_>, run: RunId) -> Result<Vec<String>, Failure> {
-    let detail = host.store.run(run)?.expect("a recorded run");
-    Ok(detail
-        .jobs
-        .into_iter()
-        .filter(|j| matches!(j.status, JobStatus::Failed | JobStatus::TimedOut))
-        .map(|j| j.job)
-        .collect())
 }
