@@ -5,6 +5,7 @@
 //! decides, so every decision can be tested fast and driven by a simulator.
 
 pub mod adapter;
+pub mod citool;
 pub mod diagnostic;
 pub mod duration;
 pub mod env;

@@ -123,6 +123,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the GitHub Actions job matrix of a rust-lang-style jobs file, as
+    /// rust-lang's `calculate-job-matrix` does (see docs/rust-ci.md).
+    Matrix(crate::commands::MatrixArgs),
     /// Simulations in virtual time.
     Sim {
         #[command(subcommand)]

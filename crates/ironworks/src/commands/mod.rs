@@ -2,6 +2,7 @@
 
 mod adapter;
 mod demo;
+mod matrix;
 mod pr;
 mod queue;
 mod run;
@@ -12,6 +13,7 @@ mod stages;
 use crate::cli::{AdapterCommand, Command, QueueCommand, SimCommand};
 use crate::error::Failure;
 
+pub use matrix::MatrixArgs;
 pub use run::default_parallelism;
 pub use sim::SimQueueArgs;
 
@@ -48,6 +50,7 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
             command: QueueCommand::Run { location, json },
         } => queue::run(&location, json),
         Command::Snapshots { location, json } => queue::snapshots(&location, json),
+        Command::Matrix(args) => matrix::matrix(&args),
         Command::Sim {
             command: SimCommand::Queue(args),
         } => sim::sim_queue(&args),
