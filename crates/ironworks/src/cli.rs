@@ -72,6 +72,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Reproduce one job of any stage on this machine, exactly as CI runs it.
+    RunLocal {
+        /// The job's name.
+        job: String,
+        #[command(flatten)]
+        location: Location,
+        /// The source repository (default: the adapter's [project] source).
+        #[arg(long, value_name = "PATH")]
+        source: Option<PathBuf>,
+        /// The revision: branch, tag or commit.
+        #[arg(long, value_name = "REV", default_value = "HEAD")]
+        rev: String,
+        /// Keep the job's checkout afterwards (under the state directory's work/).
+        #[arg(long)]
+        keep_checkout: bool,
+    },
     /// List recorded runs, newest first.
     Runs {
         #[command(flatten)]

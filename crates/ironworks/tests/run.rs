@@ -605,3 +605,55 @@ test ! -e build
     let detail = p.show(1);
     assert_eq!(p.job(&detail, "clean")["status"], "passed", "{detail:#}");
 }
+
+#[test]
+fn run_local_reproduces_one_job_of_any_stage_and_prints_its_command() {
+    let p = Project::new(
+        &adapter(
+            r#"
+[[job]]
+name = "unit"
+stage = "spark"
+run = ["true"]
+
+[[job]]
+name = "fuzz-smoke"
+stage = "harden"
+optional = true
+env = { FUZZ = "chain parse" }
+script = "echo \"fuzzing $FUZZ in $(basename $(pwd))\"; test -f src.txt; exit 4"
+timeout = "90s"
+"#,
+        ),
+        &[("src.txt", "x")],
+    );
+    let out = p.run(&["run-local", "fuzz-smoke"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("job `fuzz-smoke` (harden, required)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("timeout 1m30s"), "{stdout}");
+    assert!(stdout.contains("FUZZ='chain parse'"), "{stdout}");
+    assert!(stdout.contains("/bin/sh -ec 'echo"), "{stdout}");
+    assert!(
+        stdout.contains("fuzzing chain parse in"),
+        "the log is shown: {stdout}"
+    );
+    assert!(
+        stdout.contains("fuzz-smoke: failed — exited with code 4"),
+        "{stdout}"
+    );
+    let runs = p.runs();
+    assert_eq!(runs[0]["purpose"], "local");
+    assert_eq!(runs[0]["stage"], "harden");
+
+    let out = p.run(&["run-local", "fuz-smoke"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `fuzz-smoke`"),
+        "{}",
+        text(&out)
+    );
+}

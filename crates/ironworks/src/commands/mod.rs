@@ -31,6 +31,13 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
             keep_checkouts,
             json,
         } => run::run(stage, &location, source, rev, jobs, keep_checkouts, json),
+        Command::RunLocal {
+            job,
+            location,
+            source,
+            rev,
+            keep_checkout,
+        } => run::run_local(&job, &location, source, rev, keep_checkout),
         Command::Runs {
             location,
             limit,
