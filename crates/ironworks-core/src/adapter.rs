@@ -84,6 +84,8 @@ pub struct Job {
     pub junit: Option<String>,
     /// Only run when asked for by name (try builds), never by default.
     pub optional: bool,
+    /// A component allowed to fail (see `toolstate`): never gates directly.
+    pub toolstate: Option<String>,
     pub description: Option<String>,
 }
 
@@ -127,6 +129,7 @@ pub struct Adapter {
     pub policy: StagePolicy,
     pub queue: QueueSettings,
     pub try_builds: TrySettings,
+    pub toolstate: crate::toolstate::ToolstateSettings,
     /// Jobs in declaration order.
     pub jobs: Vec<Job>,
 }
@@ -259,6 +262,18 @@ struct RawAdapter {
     queue: RawQueue,
     #[serde(default, rename = "try")]
     try_builds: RawTry,
+    #[serde(default)]
+    toolstate: RawToolstate,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawToolstate {
+    #[serde(default)]
+    stable: Vec<Spanned<String>>,
+    #[serde(default)]
+    release_dates: Vec<Spanned<String>>,
+    window: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -321,6 +336,7 @@ struct RawJob {
     results: RawResults,
     #[serde(default)]
     optional: bool,
+    toolstate: Option<Spanned<String>>,
     description: Option<String>,
 }
 
@@ -362,6 +378,7 @@ impl<'a> Validator<'a> {
         let policy = self.policy(&raw.stages);
         let jobs = self.jobs(raw.job);
         let queue = self.queue(raw.queue);
+        let toolstate = self.toolstate(raw.toolstate, &jobs);
         let try_builds = TrySettings {
             default: raw
                 .try_builds
@@ -376,12 +393,58 @@ impl<'a> Validator<'a> {
                 policy,
                 queue,
                 try_builds,
+                toolstate,
                 jobs,
             })
         } else {
             self.problems.sort_by_key(|d| d.position);
             Err(Diagnostics(self.problems))
         }
+    }
+
+    fn toolstate(
+        &mut self,
+        raw: RawToolstate,
+        jobs: &[Job],
+    ) -> crate::toolstate::ToolstateSettings {
+        let mut settings = crate::toolstate::ToolstateSettings {
+            window: Duration::from_secs(14 * 86_400),
+            ..Default::default()
+        };
+        for component in raw.stable {
+            if !jobs
+                .iter()
+                .any(|j| j.toolstate.as_deref() == Some(component.get_ref().as_str()))
+            {
+                self.error(
+                    &component,
+                    format!(
+                        "no job declares toolstate component `{}`",
+                        component.get_ref()
+                    ),
+                )
+                .help =
+                    Some("add `toolstate = \"NAME\"` to the job that builds and tests it".into());
+            }
+            settings.stable.push(component.into_inner());
+        }
+        for date in raw.release_dates {
+            match crate::toolstate::parse_date(date.get_ref()) {
+                Ok(ms) => settings.release_dates.push(ms),
+                Err(why) => {
+                    self.error(&date, why);
+                }
+            }
+        }
+        if let Some(window) = raw.window {
+            match duration::parse(window.get_ref()) {
+                Ok(d) => settings.window = d,
+                Err(why) => {
+                    self.error(&window, why);
+                }
+            }
+        }
+        settings
     }
 
     fn queue(&mut self, raw: RawQueue) -> QueueSettings {
@@ -626,12 +689,38 @@ impl<'a> Validator<'a> {
                 self.relative_path("results.junit path", junit);
             }
 
+            let toolstate = match raw.toolstate {
+                Some(component) => {
+                    if let Err(why) = check_name(component.get_ref()) {
+                        self.error(&component, format!("invalid toolstate component: {why}"));
+                    } else if let Some(other) = jobs.iter().find(|j: &&Job| {
+                        j.toolstate.as_deref() == Some(component.get_ref().as_str())
+                    }) {
+                        self.error(
+                            &component,
+                            format!(
+                                "toolstate component `{}` is already job `{}`'s",
+                                component.get_ref(),
+                                other.name
+                            ),
+                        );
+                    }
+                    Some(component.into_inner())
+                }
+                None => None,
+            };
             needs_spans.push(raw.needs.clone());
             jobs.push(Job {
                 name,
                 stage: stage.unwrap_or(Stage::Spark),
                 command,
-                gate: raw.gate,
+                // A component allowed to fail never gates directly; its
+                // regressions are judged by the toolstate rules.
+                gate: if toolstate.is_some() {
+                    Gate::Observe
+                } else {
+                    raw.gate
+                },
                 timeout,
                 grace,
                 env: raw.env.map(Spanned::into_inner).unwrap_or_default(),
@@ -640,6 +729,7 @@ impl<'a> Validator<'a> {
                 artifacts: raw.artifacts.into_iter().map(Spanned::into_inner).collect(),
                 junit: raw.results.junit.map(Spanned::into_inner),
                 optional: raw.optional,
+                toolstate,
                 description: raw.description,
             });
         }

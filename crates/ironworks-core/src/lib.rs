@@ -16,6 +16,7 @@ pub mod record;
 pub mod select;
 pub mod sim;
 pub mod stage;
+pub mod toolstate;
 pub mod triage;
 
 pub use adapter::{Adapter, Gate, Job, JobCommand};

@@ -26,6 +26,7 @@ pub const DATABASE_FILE: &str = "state.db";
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_runs.sql"),
     include_str!("migrations/0002_queue.sql"),
+    include_str!("migrations/0003_toolstate.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -444,6 +445,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRunRecord>> {
 }
 
 pub mod queue;
+pub mod toolstate;
 
 #[cfg(test)]
 mod tests;

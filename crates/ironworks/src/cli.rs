@@ -142,6 +142,16 @@ pub enum Command {
     /// Print the GitHub Actions job matrix of a rust-lang-style jobs file, as
     /// rust-lang's `calculate-job-matrix` does (see docs/rust-ci.md).
     Matrix(crate::commands::MatrixArgs),
+    /// Components allowed to fail: their latest state and history.
+    Toolstate {
+        #[command(flatten)]
+        location: Location,
+        /// How many history entries to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Simulations in virtual time.
     Sim {
         #[command(subcommand)]

@@ -15,6 +15,7 @@ use ironworks_core::env::{RunContext, job_environment};
 use ironworks_core::gate::{self, JobStatus, RunStatus};
 use ironworks_core::graph::{Scheduler, StagePlan};
 use ironworks_core::record::{RunId, Timestamp};
+use ironworks_core::toolstate::ToolState;
 use ironworks_exec::{Cancel, Ending, Launch, artifacts, junit, reaper};
 use ironworks_git::Repository;
 use ironworks_git::tree::TreeSnapshot;
@@ -76,6 +77,7 @@ pub fn run_stage(
             state_dir: &request.state_dir,
             keep_checkouts: request.keep_checkouts,
             sweep: true,
+            toolstate: &adapter.toolstate,
         },
         store,
         progress,
@@ -114,6 +116,8 @@ pub struct PlanRun<'a> {
     /// share this process (concurrent gated builds): their jobs are children
     /// too; the caller sweeps once they have all ended.
     pub sweep: bool,
+    /// The project's toolstate rules (stable components, release calendar).
+    pub toolstate: &'a ironworks_core::toolstate::ToolstateSettings,
 }
 
 pub fn run_plan(
@@ -200,6 +204,7 @@ pub fn run_plan(
         parallel: request.parallel.max(1),
         keep_checkouts: request.keep_checkouts,
         sweep: request.sweep,
+        toolstate: request.toolstate,
         janitor: Janitor::start(),
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -230,6 +235,7 @@ struct Setup<'a> {
     parallel: usize,
     keep_checkouts: bool,
     sweep: bool,
+    toolstate: &'a ironworks_core::toolstate::ToolstateSettings,
     janitor: Janitor,
 }
 
@@ -240,6 +246,8 @@ struct JobResult {
     duration: Duration,
     /// The job's checkout, restored and ready for the next job.
     slot: Option<Slot>,
+    /// What a toolstate job wrote to `$IRONWORKS_TOOLSTATE`, if anything.
+    toolstate: Option<String>,
 }
 
 async fn execute(
@@ -259,6 +267,8 @@ async fn execute(
     let mut cancel = Cancel::No;
     let mut scheduler = Scheduler::new(setup.plan);
     let mut statuses = vec![JobStatus::Pending; setup.plan.jobs.len()];
+    let mut reported: Vec<Option<String>> = vec![None; setup.plan.jobs.len()];
+    let mut tests_ran = vec![false; setup.plan.jobs.len()];
     let mut tasks = JoinSet::new();
     let mut slots = Slots::default();
 
@@ -294,6 +304,8 @@ async fn execute(
                 }
                 store.job_finished(job_ids[result.index], &result.finish)?;
                 statuses[result.index] = result.finish.status;
+                reported[result.index] = result.toolstate;
+                tests_ran[result.index] = result.finish.tests.is_some_and(|t| t.total > 0);
                 progress.finished(&job.name, job.gate, result.finish.status, result.duration, result.finish.reason.as_deref());
                 if cancel != Cancel::No {
                     // A cancelled run only winds down; nothing new starts.
@@ -333,14 +345,73 @@ async fn execute(
     if cancel != Cancel::No {
         return Ok(RunStatus::Cancelled);
     }
-    Ok(gate::verdict(
+    let verdict = gate::verdict(
         setup
             .plan
             .jobs
             .iter()
             .zip(&statuses)
             .map(|(planned, status)| (planned.job.gate, *status)),
-    ))
+    );
+    let toolstate_fails =
+        judge_toolstate(setup, store, progress, &statuses, &reported, &tests_ran)?;
+    Ok(if toolstate_fails {
+        RunStatus::Red
+    } else {
+        verdict
+    })
+}
+
+/// Record the state of every toolstate component the run built, report
+/// changes, and say whether a regression fails the gate.
+fn judge_toolstate(
+    setup: &Setup<'_>,
+    store: &mut Store,
+    progress: &mut Progress,
+    statuses: &[JobStatus],
+    reported: &[Option<String>],
+    tests_ran: &[bool],
+) -> Result<bool, Failure> {
+    let mut fails = false;
+    for (index, planned) in setup.plan.jobs.iter().enumerate() {
+        let Some(component) = &planned.job.toolstate else {
+            continue;
+        };
+        if !matches!(
+            statuses[index],
+            JobStatus::Passed | JobStatus::Failed | JobStatus::TimedOut
+        ) {
+            continue; // it did not run
+        }
+        let state = match reported[index].as_deref().map(str::parse::<ToolState>) {
+            Some(Ok(state)) => state,
+            Some(Err(why)) => {
+                progress.note(&format!("{component}: $IRONWORKS_TOOLSTATE ignored: {why}"));
+                ToolState::infer(statuses[index] == JobStatus::Passed, tests_ran[index])
+            }
+            None => ToolState::infer(statuses[index] == JobStatus::Passed, tests_ran[index]),
+        };
+        let previous = store
+            .last_toolstate(setup.project, component)?
+            .and_then(|s| s.parse::<ToolState>().ok());
+        let change =
+            ironworks_core::toolstate::judge(component, previous, state, setup.toolstate, now().0);
+        store.record_toolstate(
+            setup.project,
+            component,
+            &planned.job.name,
+            setup.commit,
+            setup.run_id.0,
+            state.as_str(),
+            change.as_ref().map(|c| c.summary.as_str()),
+            now(),
+        )?;
+        if let Some(change) = change {
+            progress.note(&format!("toolstate: {}", change.summary));
+            fails |= change.fails_gate;
+        }
+    }
+    Ok(fails)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -435,6 +506,8 @@ struct JobTask {
     timeout_text: String,
     trash: PathBuf,
     janitor: Option<std::sync::mpsc::Sender<PathBuf>>,
+    /// Where a toolstate job may write its state.
+    toolstate_file: Option<PathBuf>,
 }
 
 fn job_task(setup: &Setup<'_>, index: usize, log: PathBuf, slot: Slot) -> JobTask {
@@ -447,7 +520,15 @@ fn job_task(setup: &Setup<'_>, index: usize, log: PathBuf, slot: Slot) -> JobTas
         run_token: setup.token,
         tmpdir: &slot.tmpdir.display().to_string(),
     };
-    let env = job_environment(job, &context, |name| std::env::var(name).ok());
+    let mut env = job_environment(job, &context, |name| std::env::var(name).ok());
+    let toolstate_file = job
+        .toolstate
+        .as_ref()
+        .map(|_| slot.tmpdir.join(".ironworks-toolstate"));
+    if let Some(file) = &toolstate_file {
+        env.push(("IRONWORKS_TOOLSTATE".into(), file.display().to_string()));
+        env.sort();
+    }
     JobTask {
         index,
         launch: Launch {
@@ -466,6 +547,7 @@ fn job_task(setup: &Setup<'_>, index: usize, log: PathBuf, slot: Slot) -> JobTas
         timeout_text: duration::display(job.timeout),
         trash: setup.work.join(format!("trash-{index}")),
         janitor: setup.janitor.sender(),
+        toolstate_file,
     }
 }
 
@@ -522,7 +604,7 @@ async fn run_job(mut task: JobTask, cancel: watch::Receiver<Cancel>) -> JobResul
     // they matter most.
     let index = task.index;
     let duration = finished.duration;
-    let (finish, slot) = tokio::task::spawn_blocking(move || conclude(task, finished))
+    let (finish, slot, toolstate) = tokio::task::spawn_blocking(move || conclude(task, finished))
         .await
         .unwrap_or_else(|e| {
             let finish = JobFinish::without_running(
@@ -530,18 +612,22 @@ async fn run_job(mut task: JobTask, cancel: watch::Receiver<Cancel>) -> JobResul
                 format!("result task failed: {e}"),
                 now(),
             );
-            (finish, None)
+            (finish, None, None)
         });
     JobResult {
         index,
         finish,
+        toolstate,
         duration,
         slot,
     }
 }
 
 /// Read the job's results, then give its slot back clean (or not at all).
-fn conclude(mut task: JobTask, finished: ironworks_exec::Finished) -> (JobFinish, Option<Slot>) {
+fn conclude(
+    mut task: JobTask,
+    finished: ironworks_exec::Finished,
+) -> (JobFinish, Option<Slot>, Option<String>) {
     let mut notes = Vec::new();
     let checkout = task.slot.checkout.clone();
     let ran = !matches!(finished.ending, Ending::SpawnFailed(_));
@@ -584,7 +670,13 @@ fn conclude(mut task: JobTask, finished: ironworks_exec::Finished) -> (JobFinish
         test_failures: report.map(|r| r.failures).unwrap_or_default(),
         artifacts: collected.artifacts,
     };
-    (finish, recycle(&mut task))
+    // Read before the slot's TMPDIR is emptied for the next job.
+    let toolstate = task
+        .toolstate_file
+        .as_ref()
+        .and_then(|file| std::fs::read_to_string(file).ok())
+        .map(|text| text.trim().to_owned());
+    (finish, recycle(&mut task), toolstate)
 }
 
 /// Restore a slot for the next job. A slot that cannot be restored is

@@ -657,3 +657,105 @@ timeout = "90s"
         text(&out)
     );
 }
+
+/// `date -u -d 'OFFSET' +%F`.
+fn date(offset: &str) -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", offset, "+%F"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+fn toolstate_project(release: &str) -> Project {
+    Project::new(
+        &format!(
+            r#"[project]
+id = "t"
+
+[toolstate]
+stable = ["clippy"]
+release-dates = ["{release}"]
+window = "7d"
+
+[[job]]
+name = "build"
+stage = "forge"
+run = ["true"]
+
+[[job]]
+name = "clippy"
+stage = "forge"
+toolstate = "clippy"
+script = """
+state=$(cat state.txt)
+echo "$state" > "$IRONWORKS_TOOLSTATE"
+test "$state" = test-pass
+"""
+
+[[job]]
+name = "miri"
+stage = "forge"
+toolstate = "miri"
+run = ["false"]
+"#
+        ),
+        &[("state.txt", "test-pass\n")],
+    )
+}
+
+#[test]
+fn a_stable_component_regressing_inside_the_release_window_fails_the_gate() {
+    let p = toolstate_project(&date("+3 days"));
+    let out = p.run(&["run", "forge"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "components allowed to fail do not gate: {}",
+        text(&out)
+    );
+    p.write("state.txt", "test-fail\n");
+    p.commit("break clippy tests");
+    let out = p.run(&["run", "forge"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("clippy regressed test-pass -> test-fail"),
+        "{}",
+        text(&out)
+    );
+    assert!(stderr(&out).contains("the gate fails"), "{}", text(&out));
+
+    let report = p.json(&["toolstate", "--json"]);
+    let history = report["history"].as_array().unwrap();
+    let clippy: Vec<&str> = history
+        .iter()
+        .filter(|r| r["component"] == "clippy")
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(clippy, ["test-fail", "test-pass"], "{report:#}");
+    // miri fails without tests or a report: build-fail, and it is not stable.
+    let miri = history.iter().find(|r| r["component"] == "miri").unwrap();
+    assert_eq!(miri["state"], "build-fail");
+    assert!(report["release_window"].is_string());
+}
+
+#[test]
+fn outside_the_release_window_a_regression_only_warns() {
+    let p = toolstate_project(&date("+60 days"));
+    assert_eq!(p.run(&["run", "forge"]).status.code(), Some(0));
+    p.write("state.txt", "test-fail\n");
+    p.commit("break clippy tests");
+    let out = p.run(&["run", "forge"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("outside the release window, a warning"),
+        "{}",
+        text(&out)
+    );
+    let listing = String::from_utf8(p.run(&["toolstate"]).stdout).unwrap();
+    assert!(listing.contains("outside any release window"), "{listing}");
+    assert!(
+        listing.contains("clippy               test-fail   stable"),
+        "{listing}"
+    );
+}

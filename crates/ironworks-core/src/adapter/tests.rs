@@ -275,3 +275,60 @@ fn cycle_finder_on_a_dag_and_a_loop() {
     assert_eq!(find_cycle(&[vec![1], vec![2], vec![]]), None);
     assert_eq!(find_cycle(&[vec![1], vec![0]]), Some(vec![0, 1, 0]));
 }
+
+#[test]
+fn toolstate_components_and_the_release_calendar() {
+    let adapter = parse(
+        r#"[project]
+id = "p"
+[toolstate]
+stable = ["clippy"]
+release-dates = ["2026-12-11"]
+window = "7d"
+[[job]]
+name = "clippy"
+stage = "forge"
+run = ["x"]
+toolstate = "clippy"
+"#,
+    )
+    .unwrap();
+    let job = adapter.job("clippy").unwrap();
+    assert_eq!(job.toolstate.as_deref(), Some("clippy"));
+    assert_eq!(
+        job.gate,
+        Gate::Observe,
+        "toolstate jobs never gate directly"
+    );
+    assert_eq!(adapter.toolstate.window, Duration::from_secs(7 * 86_400));
+    assert_eq!(adapter.toolstate.release_dates.len(), 1);
+
+    let errs = errors(
+        r#"[project]
+id = "p"
+[toolstate]
+stable = ["miri"]
+release-dates = ["next week"]
+[[job]]
+name = "a"
+stage = "forge"
+run = ["x"]
+toolstate = "c"
+[[job]]
+name = "b"
+stage = "forge"
+run = ["x"]
+toolstate = "c"
+"#,
+    );
+    let text = errs.join("\n");
+    assert!(
+        text.contains(":4:11: no job declares toolstate component `miri`"),
+        "{text}"
+    );
+    assert!(text.contains("expected a date as YYYY-MM-DD"), "{text}");
+    assert!(
+        text.contains("toolstate component `c` is already job `a`'s"),
+        "{text}"
+    );
+}

@@ -58,6 +58,11 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
         } => queue::run(&location, json),
         Command::Snapshots { location, json } => queue::snapshots(&location, json),
         Command::Matrix(args) => matrix::matrix(&args),
+        Command::Toolstate {
+            location,
+            limit,
+            json,
+        } => queue::toolstate(&location, limit, json),
         Command::Sim {
             command: SimCommand::Queue(args),
         } => sim::sim_queue(&args),

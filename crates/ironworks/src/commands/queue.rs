@@ -239,3 +239,65 @@ pub fn try_build(
         exit::RED
     })
 }
+
+pub fn toolstate(location: &Location, limit: usize, json: bool) -> Result<u8, Failure> {
+    let loaded = load_adapter(location.adapter.as_deref())?;
+    let state = state_dir(location.state_dir.as_deref(), Some(&loaded.path))?;
+    let store = open_state(&state)?;
+    let project = &loaded.adapter.project.id;
+    let history = store.toolstate_history(project, limit.max(1))?;
+    let settings = &loaded.adapter.toolstate;
+    let window = settings.window_release(now().0);
+    if json {
+        super::print_json(&serde_json::json!({
+            "stable": settings.stable,
+            "release_window": window.map(|d| ironworks_core::record::Timestamp(d).rfc3339()),
+            "history": history,
+        }));
+        return Ok(exit::OK);
+    }
+    let components: Vec<&ironworks_core::Job> = loaded
+        .adapter
+        .jobs
+        .iter()
+        .filter(|j| j.toolstate.is_some())
+        .collect();
+    if components.is_empty() {
+        println!("no toolstate components; mark a job with toolstate = \"NAME\"");
+        return Ok(exit::OK);
+    }
+    match window {
+        Some(date) => println!(
+            "inside the release window of {}: regressions of stable components fail the gate",
+            &ironworks_core::record::Timestamp(date).rfc3339()[..10]
+        ),
+        None => println!("outside any release window: regressions only warn"),
+    }
+    for job in components {
+        let component = job.toolstate.as_deref().unwrap_or_default();
+        let latest = store.last_toolstate(project, component)?;
+        println!(
+            "{component:<20} {:<11} {}  (job `{}`)",
+            latest.as_deref().unwrap_or("-"),
+            if settings.stable.iter().any(|s| s == component) {
+                "stable"
+            } else {
+                "unstable"
+            },
+            job.name
+        );
+    }
+    let changes: Vec<_> = history.iter().filter(|r| r.change.is_some()).collect();
+    if !changes.is_empty() {
+        println!("changes (newest first):");
+        for record in changes {
+            println!(
+                "  {}  {}  {}",
+                record.at.rfc3339(),
+                short(&record.commit),
+                record.change.as_deref().unwrap_or_default()
+            );
+        }
+    }
+    Ok(exit::OK)
+}

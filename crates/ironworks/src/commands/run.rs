@@ -150,6 +150,7 @@ pub fn run_local(
             state_dir: &state,
             keep_checkouts: keep_checkout,
             sweep: true,
+            toolstate: &adapter.toolstate,
         },
         &mut store,
         &mut progress,

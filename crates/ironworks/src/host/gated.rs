@@ -209,6 +209,7 @@ impl Launch {
     ) -> std::thread::JoinHandle<()> {
         let repo = host.repo.clone();
         let project = host.project().to_owned();
+        let toolstate = host.loaded.adapter.toolstate.clone();
         let state_dir = host.state_dir.clone();
         // Builds share the machine: split the cores between them.
         let parallel = (host.parallel / host.settings().builders).max(1);
@@ -229,6 +230,7 @@ impl Launch {
                         state_dir: &state_dir,
                         keep_checkouts: false,
                         sweep: false,
+                        toolstate: &toolstate,
                     },
                     &mut store,
                     &mut progress,

@@ -83,6 +83,7 @@ impl Host<'_> {
                 state_dir: &self.state_dir,
                 keep_checkouts: false,
                 sweep: true,
+                toolstate: &self.loaded.adapter.toolstate,
             },
             self.store,
             &mut self.progress,
