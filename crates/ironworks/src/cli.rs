@@ -142,6 +142,11 @@ pub enum Command {
     /// Print the GitHub Actions job matrix of a rust-lang-style jobs file, as
     /// rust-lang's `calculate-job-matrix` does (see docs/rust-ci.md).
     Matrix(crate::commands::MatrixArgs),
+    /// Export the adapter's jobs for other engines.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Components allowed to fail: their latest state and history.
     Toolstate {
         #[command(flatten)]
@@ -170,6 +175,31 @@ pub enum Command {
         /// Allow more than 20 jobs.
         #[arg(long)]
         no_limit: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// A GitHub Actions job matrix: each entry runs `ironworks run-local JOB`.
+    GithubMatrix {
+        #[command(flatten)]
+        location: Location,
+        /// The stage whose active, non-optional jobs to export.
+        #[arg(long, default_value = "spark", value_parser = parse_stage)]
+        stage: Stage,
+        /// Instead of a stage: comma-separated globs over forge, harden and
+        /// optional jobs, with the same rules as `ironworks try`.
+        #[arg(long, value_name = "PATTERNS")]
+        jobs: Option<String>,
+        /// Allow more than 20 jobs with --jobs.
+        #[arg(long)]
+        no_limit: bool,
+        /// The runner label every entry runs on.
+        #[arg(long, default_value = "ubuntu-latest")]
+        runs_on: String,
+        /// Pretty JSON instead of the `matrix=...` line for $GITHUB_OUTPUT.
         #[arg(long)]
         json: bool,
     },

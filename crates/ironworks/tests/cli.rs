@@ -331,3 +331,78 @@ fn sim_queue_compares_the_policies_and_checks_the_invariants() {
         .unwrap();
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
+
+#[test]
+fn export_github_matrix_uses_the_try_selection_rules() {
+    let p = Project::new(
+        r#"[project]
+id = "t"
+
+[[job]]
+name = "unit"
+stage = "spark"
+run = ["true"]
+timeout = "10m"
+
+[[job]]
+name = "lint"
+stage = "spark"
+gate = "observe"
+run = ["true"]
+
+[[job]]
+name = "linux-x86"
+stage = "forge"
+run = ["true"]
+
+[[job]]
+name = "linux-arm"
+stage = "forge"
+run = ["true"]
+"#,
+        &[],
+    );
+    let out = p.run(&["export", "github-matrix"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let line = String::from_utf8(out.stdout).unwrap();
+    let matrix: serde_json::Value =
+        serde_json::from_str(line.trim().strip_prefix("matrix=").unwrap()).unwrap();
+    let include = matrix["include"].as_array().unwrap();
+    assert_eq!(include.len(), 2);
+    assert_eq!(include[0]["name"], "unit");
+    assert_eq!(
+        include[0]["run"],
+        "ironworks run-local unit --rev \"$GITHUB_SHA\""
+    );
+    assert_eq!(include[0]["timeout_minutes"], 11);
+    assert_eq!(
+        include[1]["continue_on_error"], true,
+        "observe jobs do not fail the workflow"
+    );
+
+    let matrix = p.json(&[
+        "export",
+        "github-matrix",
+        "--jobs",
+        "linux-a*,linux-*",
+        "--json",
+    ]);
+    let names: Vec<&str> = matrix["include"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["linux-arm", "linux-x86"],
+        "pattern order, no duplicates"
+    );
+    let out = p.run(&["export", "github-matrix", "--jobs", "windows"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("job pattern `windows` matches no"),
+        "{}",
+        text(&out)
+    );
+}

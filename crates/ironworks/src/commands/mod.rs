@@ -2,6 +2,7 @@
 
 mod adapter;
 mod demo;
+mod export;
 mod matrix;
 mod pr;
 mod queue;
@@ -10,7 +11,7 @@ mod show;
 mod sim;
 mod stages;
 
-use crate::cli::{AdapterCommand, Command, QueueCommand, SimCommand};
+use crate::cli::{AdapterCommand, Command, ExportCommand, QueueCommand, SimCommand};
 use crate::error::Failure;
 
 pub use matrix::MatrixArgs;
@@ -58,6 +59,17 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
         } => queue::run(&location, json),
         Command::Snapshots { location, json } => queue::snapshots(&location, json),
         Command::Matrix(args) => matrix::matrix(&args),
+        Command::Export {
+            command:
+                ExportCommand::GithubMatrix {
+                    location,
+                    stage,
+                    jobs,
+                    no_limit,
+                    runs_on,
+                    json,
+                },
+        } => export::github_matrix(&location, stage, jobs.as_deref(), no_limit, &runs_on, json),
         Command::Toolstate {
             location,
             limit,
