@@ -62,7 +62,7 @@ impl JobCommand {
 }
 
 /// A validated job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Job {
     pub name: String,
     pub stage: Stage,
@@ -86,7 +86,35 @@ pub struct Job {
     pub optional: bool,
     /// A component allowed to fail (see `toolstate`): never gates directly.
     pub toolstate: Option<String>,
+    /// Harden job kind and schedule (see `harden`).
+    pub harden: HardenJob,
     pub description: Option<String>,
+}
+
+/// What kind of harden job a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HardenKind {
+    /// A command, judged by its exit code.
+    #[default]
+    Plain,
+    /// Deterministic replay: the command's JSON output is checked against `expect`.
+    Replay,
+    Fuzz,
+    Compat,
+}
+
+/// The harden part of a job.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct HardenJob {
+    pub kind: HardenKind,
+    /// Cron schedule (UTC) for `ironworks harden tick`.
+    pub schedule: Option<String>,
+    /// JSON pointer -> expected value, checked against the command's output.
+    pub expect: BTreeMap<String, serde_json::Value>,
+    /// Where the JSON to check is: a file in the checkout, else the log's
+    /// last JSON line.
+    pub output: Option<String>,
 }
 
 /// The stage policy: which stages this deployment wants.
@@ -123,7 +151,7 @@ pub struct Project {
 }
 
 /// A parsed and validated adapter.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Adapter {
     pub project: Project,
     pub policy: StagePolicy,
@@ -337,6 +365,10 @@ struct RawJob {
     #[serde(default)]
     optional: bool,
     toolstate: Option<Spanned<String>>,
+    kind: Option<Spanned<String>>,
+    schedule: Option<Spanned<String>>,
+    expect: Option<Spanned<BTreeMap<String, serde_json::Value>>>,
+    output: Option<Spanned<String>>,
     description: Option<String>,
 }
 
@@ -400,6 +432,71 @@ impl<'a> Validator<'a> {
             self.problems.sort_by_key(|d| d.position);
             Err(Diagnostics(self.problems))
         }
+    }
+
+    fn harden_job(&mut self, raw: &RawJob, stage: Option<Stage>) -> HardenJob {
+        let mut harden = HardenJob::default();
+        let in_harden = stage == Some(Stage::Harden);
+        if let Some(kind) = &raw.kind {
+            harden.kind = match kind.get_ref().as_str() {
+                "plain" => HardenKind::Plain,
+                "replay" => HardenKind::Replay,
+                "fuzz" => HardenKind::Fuzz,
+                "compat" => HardenKind::Compat,
+                other => {
+                    self.error(
+                        kind,
+                        format!(
+                            "unknown job kind `{other}`; expected plain, replay, fuzz or compat"
+                        ),
+                    );
+                    HardenKind::Plain
+                }
+            };
+            if harden.kind != HardenKind::Plain && !in_harden {
+                self.error(
+                    kind,
+                    format!("kind `{}` is for harden jobs", kind.get_ref()),
+                )
+                .help = Some("set stage = \"harden\"".into());
+            }
+        }
+        if let Some(schedule) = &raw.schedule {
+            if !in_harden {
+                self.error(
+                    schedule,
+                    "`schedule` is for harden jobs; other stages run on events (PRs, staging)",
+                );
+            } else if let Err(why) = crate::harden::Schedule::parse(schedule.get_ref()) {
+                self.error(schedule, why);
+            }
+            harden.schedule = Some(schedule.get_ref().clone());
+        }
+        if let Some(expect) = &raw.expect {
+            for pointer in expect.get_ref().keys() {
+                if !(pointer.is_empty() || pointer.starts_with('/')) {
+                    self.error(
+                        expect,
+                        format!("`{pointer}` is not a JSON pointer: it must start with `/`"),
+                    );
+                }
+            }
+            harden.expect = expect.get_ref().clone();
+        }
+        if harden.kind == HardenKind::Replay && harden.expect.is_empty() {
+            self.error(
+                &raw.name,
+                format!("replay job `{}` has no `expect` table", raw.name.get_ref()),
+            )
+            .help = Some(
+                "add expect = { \"/height\" = 100 } with the values the replay must reach".into(),
+            );
+        }
+        if let Some(output) = &raw.output {
+            self.relative_path("output path", output);
+            harden.output = Some(output.get_ref().clone());
+        }
+        harden
     }
 
     fn toolstate(
@@ -689,6 +786,7 @@ impl<'a> Validator<'a> {
                 self.relative_path("results.junit path", junit);
             }
 
+            let harden = self.harden_job(&raw, stage);
             let toolstate = match raw.toolstate {
                 Some(component) => {
                     if let Err(why) = check_name(component.get_ref()) {
@@ -730,6 +828,7 @@ impl<'a> Validator<'a> {
                 junit: raw.results.junit.map(Spanned::into_inner),
                 optional: raw.optional,
                 toolstate,
+                harden,
                 description: raw.description,
             });
         }

@@ -11,6 +11,7 @@ pub mod duration;
 pub mod env;
 pub mod gate;
 pub mod graph;
+pub mod harden;
 pub mod queue;
 pub mod record;
 pub mod select;

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_runs.sql"),
     include_str!("migrations/0002_queue.sql"),
     include_str!("migrations/0003_toolstate.sql"),
+    include_str!("migrations/0004_harden.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -444,6 +445,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRunRecord>> {
     Ok(record)
 }
 
+pub mod harden;
 pub mod queue;
 pub mod toolstate;
 

@@ -142,6 +142,11 @@ pub enum Command {
     /// Print the GitHub Actions job matrix of a rust-lang-style jobs file, as
     /// rust-lang's `calculate-job-matrix` does (see docs/rust-ci.md).
     Matrix(crate::commands::MatrixArgs),
+    /// Scheduled heavy validation on forge-green snapshots.
+    Harden {
+        #[command(subcommand)]
+        command: HardenCommand,
+    },
     /// Export the adapter's jobs for other engines.
     Export {
         #[command(subcommand)]
@@ -175,6 +180,38 @@ pub enum Command {
         /// Allow more than 20 jobs.
         #[arg(long)]
         no_limit: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HardenCommand {
+    /// Run the harden jobs whose schedule has fired, on the newest
+    /// forge-green snapshot (for cron or a timer).
+    Tick {
+        #[command(flatten)]
+        location: Location,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run harden jobs now, whatever their schedule.
+    Run {
+        #[command(flatten)]
+        location: Location,
+        /// Only this job.
+        #[arg(long, value_name = "NAME")]
+        job: Option<String>,
+        /// This (forge-green) snapshot instead of the newest green one.
+        #[arg(long, value_name = "ID")]
+        snapshot: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per harden job: last run, snapshot, verdict, age; and project health.
+    Status {
+        #[command(flatten)]
+        location: Location,
         #[arg(long)]
         json: bool,
     },

@@ -11,6 +11,7 @@ pub mod context;
 pub mod error;
 pub mod exit;
 pub mod fault;
+pub mod harden;
 pub mod host;
 pub mod progress;
 pub mod recovery;

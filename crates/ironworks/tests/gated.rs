@@ -34,34 +34,6 @@ script = """
     )
 }
 
-fn branch(p: &Project, name: &str, files: &[(&str, &str)]) {
-    git(&p.repo(), &["checkout", "-q", "-b", name, "main"]);
-    for (path, text) in files {
-        p.write(path, text);
-    }
-    p.commit(name);
-    git(&p.repo(), &["checkout", "-q", "main"]);
-}
-
-fn ready_pr(p: &Project, branch: &str) -> i64 {
-    let pr = p.json(&[
-        "pr", "open", "--head", branch, "--rollup", "always", "--json",
-    ]);
-    let id = pr["id"].as_i64().unwrap();
-    let n = id.to_string();
-    assert!(
-        p.run(&["pr", "approve", &n, "--by", "alice"])
-            .status
-            .success()
-    );
-    assert!(
-        p.run(&["pr", "label", &n, "ready-for-staging"])
-            .status
-            .success()
-    );
-    id
-}
-
 fn queue_run(p: &Project) -> Value {
     let out = p.run(&["queue", "run", "--json"]);
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)))
@@ -116,8 +88,8 @@ fn gated_mode_lands_only_tested_trees() {
     let p = Project::new(&gated_adapter("serial", 1, "true"), &[]);
     branch(&p, "a", &[("a", "1")]);
     branch(&p, "b", &[("b", "1")]);
-    let a = ready_pr(&p, "a");
-    let b = ready_pr(&p, "b");
+    let a = ready_pr(&p, "a", &["--rollup", "always"]);
+    let b = ready_pr(&p, "b", &["--rollup", "always"]);
     let report = queue_run(&p);
     assert_eq!(report["merged"], serde_json::json!([a, b]), "{report:#}");
     assert_only_tested_trees_landed(&p);
@@ -143,7 +115,7 @@ fn a_rollup_of_four_with_one_bad_pr_lands_three_and_ejects_the_bad_one() {
     branch(&p, "four", &[("four", "4")]);
     let ids: Vec<i64> = ["one", "two", "bad", "four"]
         .iter()
-        .map(|b| ready_pr(&p, b))
+        .map(|b| ready_pr(&p, b, &["--rollup", "always"]))
         .collect();
     let report = queue_run(&p);
     let mut merged: Vec<i64> = report["merged"]
@@ -216,8 +188,8 @@ fn a_failure_in_front_makes_the_speculative_build_behind_it_retest_on_staging() 
     let p = Project::new(&gated_adapter("speculative", 2, "test ! -e bad"), &[]);
     branch(&p, "bad", &[("bad", "x")]);
     branch(&p, "good", &[("good", "1")]);
-    let bad = ready_pr(&p, "bad");
-    let good = ready_pr(&p, "good");
+    let bad = ready_pr(&p, "bad", &["--rollup", "always"]);
+    let good = ready_pr(&p, "good", &["--rollup", "always"]);
     let report = queue_run(&p);
     assert_eq!(report["merged"], serde_json::json!([good]), "{report:#}");
     assert_eq!(report["ejected"], serde_json::json!([bad]));
@@ -260,7 +232,7 @@ fn a_flaky_failure_is_rerun_and_recorded_as_a_flake() {
     let check = r#"if [ ! -e "$MARKS/flaked" ]; then touch "$MARKS/flaked"; exit 1; fi"#;
     let p = Project::new(&gated_adapter("ironworks", 1, check), &[]);
     branch(&p, "feature", &[("f", "1")]);
-    let id = ready_pr(&p, "feature");
+    let id = ready_pr(&p, "feature", &["--rollup", "always"]);
     let report = queue_run(&p);
     assert_eq!(report["merged"], serde_json::json!([id]), "{report:#}");
     assert_eq!(report["ejected"], serde_json::json!([]));

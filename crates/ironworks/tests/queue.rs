@@ -36,35 +36,6 @@ script = """
     )
 }
 
-/// Create `branch` from main with `files` committed; back on main after.
-fn branch(p: &Project, name: &str, files: &[(&str, &str)]) {
-    git(&p.repo(), &["checkout", "-q", "-b", name, "main"]);
-    for (path, text) in files {
-        p.write(path, text);
-    }
-    p.commit(name);
-    git(&p.repo(), &["checkout", "-q", "main"]);
-}
-
-/// Open a PR for `branch`, approve it and label it ready; returns its number.
-fn ready_pr(p: &Project, branch: &str) -> i64 {
-    let pr = p.json(&["pr", "open", "--head", branch, "--title", branch, "--json"]);
-    let id = pr["id"].as_i64().unwrap();
-    assert_eq!(pr["spark_status"], "green", "{pr:#}");
-    let n = id.to_string();
-    assert!(
-        p.run(&["pr", "approve", &n, "--by", "alice"])
-            .status
-            .success()
-    );
-    assert!(
-        p.run(&["pr", "label", &n, "ready-for-staging"])
-            .status
-            .success()
-    );
-    id
-}
-
 fn queue_run(p: &Project) -> (Option<i32>, Value) {
     let out = p.run(&["queue", "run", "--json"]);
     let report =
@@ -96,7 +67,7 @@ fn promotion_is_a_no_ff_merge_with_trailers_and_forge_judges_the_snapshot() {
     let main_before = git(&p.repo(), &["rev-parse", "main"]);
     branch(&p, "feature", &[("b.txt", "b\n")]);
     let head = git(&p.repo(), &["rev-parse", "feature"]).trim().to_owned();
-    let id = ready_pr(&p, "feature");
+    let id = ready_pr(&p, "feature", &[]);
 
     let (code, report) = queue_run(&p);
     assert_eq!(code, Some(0), "{report:#}");
@@ -154,7 +125,7 @@ fn only_eligible_prs_are_promoted_in_priority_then_approval_order() {
     branch(&p, "low", &[("low", "x")]);
     branch(&p, "high", &[("high", "x")]);
     branch(&p, "unlabelled", &[("unlabelled", "x")]);
-    let low = ready_pr(&p, "low");
+    let low = ready_pr(&p, "low", &[]);
     let high = p.json(&["pr", "open", "--head", "high", "--priority", "5", "--json"])["id"]
         .as_i64()
         .unwrap();
@@ -188,9 +159,9 @@ fn a_conflict_leaves_staging_untouched_and_the_queue_moves_on() {
     branch(&p, "first", &[("shared.txt", "first\n")]);
     branch(&p, "clash", &[("shared.txt", "clash\n")]);
     branch(&p, "other", &[("other.txt", "other\n")]);
-    let first = ready_pr(&p, "first");
-    let clash = ready_pr(&p, "clash");
-    let other = ready_pr(&p, "other");
+    let first = ready_pr(&p, "first", &[]);
+    let clash = ready_pr(&p, "clash", &[]);
+    let other = ready_pr(&p, "other", &[]);
 
     let (code, report) = queue_run(&p);
     assert_eq!(code, Some(0), "{report:#}");
@@ -220,9 +191,9 @@ fn an_isolated_culprit_is_found_by_bisection_and_reverted() {
     branch(&p, "good-1", &[("one", "1")]);
     branch(&p, "culprit", &[("bad", "boom")]);
     branch(&p, "good-2", &[("two", "2")]);
-    let good1 = ready_pr(&p, "good-1");
-    let culprit = ready_pr(&p, "culprit");
-    let good2 = ready_pr(&p, "good-2");
+    let good1 = ready_pr(&p, "good-1", &[]);
+    let culprit = ready_pr(&p, "culprit", &[]);
+    let good2 = ready_pr(&p, "good-2", &[]);
 
     let (code, report) = queue_run(&p);
     assert_eq!(report["merged"], serde_json::json!([good1, culprit, good2]));
@@ -274,8 +245,8 @@ fn an_interaction_of_two_prs_that_pass_alone_is_recorded_not_reverted() {
     let p = Project::new(&queue_adapter("! { test -e x && test -e y; }", ""), &[]);
     branch(&p, "x", &[("x", "x")]);
     branch(&p, "y", &[("y", "y")]);
-    let x = ready_pr(&p, "x");
-    let y = ready_pr(&p, "y");
+    let x = ready_pr(&p, "x", &[]);
+    let y = ready_pr(&p, "y", &[]);
 
     let (code, report) = queue_run(&p);
     assert_eq!(code, Some(1), "staging stays red: {report:#}");
@@ -300,7 +271,7 @@ fn a_failure_that_passes_on_rerun_is_a_flake_and_over_budget_the_job_is_demoted(
     let check = r#"if [ ! -e "$MARKS/flaked" ]; then touch "$MARKS/flaked"; exit 1; fi"#;
     let p = Project::new(&queue_adapter(check, "flake-budget = 0"), &[]);
     branch(&p, "feature", &[("f", "f")]);
-    ready_pr(&p, "feature");
+    ready_pr(&p, "feature", &[]);
 
     let (code, report) = queue_run(&p);
     assert_eq!(code, Some(0), "{report:#}");
@@ -336,8 +307,8 @@ fn a_new_head_resets_approval_and_spark_and_a_vanished_head_closes_the_pr() {
     let p = Project::new(&queue_adapter("true", ""), &[]);
     branch(&p, "feature", &[("f", "1")]);
     branch(&p, "gone", &[("g", "1")]);
-    let id = ready_pr(&p, "feature");
-    let gone = ready_pr(&p, "gone");
+    let id = ready_pr(&p, "feature", &[]);
+    let gone = ready_pr(&p, "gone", &[]);
     let first_head = pr(&p, id)["head_sha"].as_str().unwrap().to_owned();
 
     git(&p.repo(), &["checkout", "-q", "feature"]);
@@ -384,7 +355,7 @@ fn a_crash_around_the_ref_update_leaves_store_and_git_in_agreement() {
     ] {
         let p = Project::new(&queue_adapter("true", ""), &[]);
         branch(&p, "feature", &[("f", "1")]);
-        let id = ready_pr(&p, "feature");
+        let id = ready_pr(&p, "feature", &[]);
         let out = p
             .command(&["queue", "run"])
             .env("IRONWORKS_FAULT", fault)
@@ -417,7 +388,7 @@ fn a_crash_around_the_ref_update_leaves_store_and_git_in_agreement() {
 fn a_target_someone_moved_is_never_forced() {
     let p = Project::new(&queue_adapter("true", "fast-forward-target = true"), &[]);
     branch(&p, "one", &[("one", "1")]);
-    ready_pr(&p, "one");
+    ready_pr(&p, "one", &[]);
     let (_, report) = queue_run(&p);
     let staging = staging(&p);
     assert_eq!(
@@ -431,7 +402,7 @@ fn a_target_someone_moved_is_never_forced() {
     branch(&p, "two", &[("two", "2")]);
     p.write("direct", "x");
     let direct = p.commit("direct push");
-    ready_pr(&p, "two");
+    ready_pr(&p, "two", &[]);
     let (_, report2) = queue_run(&p);
     assert_eq!(
         git(&p.repo(), &["rev-parse", "main"]).trim(),

@@ -3,6 +3,7 @@
 mod adapter;
 mod demo;
 mod export;
+mod harden;
 mod matrix;
 mod pr;
 mod queue;
@@ -59,6 +60,7 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
         } => queue::run(&location, json),
         Command::Snapshots { location, json } => queue::snapshots(&location, json),
         Command::Matrix(args) => matrix::matrix(&args),
+        Command::Harden { command } => harden::dispatch(command),
         Command::Export {
             command:
                 ExportCommand::GithubMatrix {

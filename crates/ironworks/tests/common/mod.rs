@@ -183,3 +183,35 @@ pub fn signal(pid: u32, signal: i32) {
 pub fn adapter(jobs: &str) -> String {
     format!("[project]\nid = \"t\"\n\n{jobs}")
 }
+
+/// Create `branch` from main with `files` committed; back on main after.
+pub fn branch(p: &Project, name: &str, files: &[(&str, &str)]) {
+    git(&p.repo(), &["checkout", "-q", "-b", name, "main"]);
+    for (path, text) in files {
+        p.write(path, text);
+    }
+    p.commit(name);
+    git(&p.repo(), &["checkout", "-q", "main"]);
+}
+
+/// Open a PR for `branch` (with `extra` options for `pr open`), approve it
+/// and label it ready; returns its number.
+pub fn ready_pr(p: &Project, branch: &str, extra: &[&str]) -> i64 {
+    let mut args = vec!["pr", "open", "--head", branch, "--title", branch, "--json"];
+    args.extend_from_slice(extra);
+    let pr = p.json(&args);
+    let id = pr["id"].as_i64().unwrap();
+    assert_eq!(pr["spark_status"], "green", "{pr:#}");
+    let n = id.to_string();
+    assert!(
+        p.run(&["pr", "approve", &n, "--by", "alice"])
+            .status
+            .success()
+    );
+    assert!(
+        p.run(&["pr", "label", &n, "ready-for-staging"])
+            .status
+            .success()
+    );
+    id
+}

@@ -1,0 +1,342 @@
+//! Harden: scheduled heavy validation on forge-green snapshots.
+//!
+//! Decisions (which snapshot, whether a job is due, assertion verdicts) are
+//! the core's `harden` module; this module runs the jobs, checks replay
+//! expectations, writes `report.json` and `report.md`, and records failures.
+
+use std::path::Path;
+
+use ironworks_core::Stage;
+use ironworks_core::adapter::{Gate, HardenKind, Job};
+use ironworks_core::gate::RunStatus;
+use ironworks_core::graph::StagePlan;
+use ironworks_core::harden::{self, Assertion, Due, LastRun, Schedule};
+use ironworks_core::record::{RunId, SnapshotRecord};
+use ironworks_store::queue::NewTriage;
+use serde::Serialize;
+
+use crate::context::now;
+use crate::error::Failure;
+use crate::host::{Host, short};
+
+/// What one harden job run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct HardenReport {
+    pub project: String,
+    pub job: String,
+    pub kind: HardenKind,
+    pub gate: Gate,
+    pub snapshot: i64,
+    pub commit: String,
+    pub run: i64,
+    /// green | red
+    pub verdict: String,
+    pub argv: Vec<String>,
+    pub wall_ms: Option<i64>,
+    pub log: Option<String>,
+    pub assertions: Vec<Assertion>,
+    /// Why it is red, in words.
+    pub reason: Option<String>,
+}
+
+/// The harden jobs of the adapter (the stage must be enabled).
+pub fn harden_jobs<'a>(host: &'a Host<'_>, only: Option<&str>) -> Result<Vec<&'a Job>, Failure> {
+    let adapter = &host.loaded.adapter;
+    if !adapter.policy.is_enabled(Stage::Harden) {
+        return Err(Failure::usage(format!(
+            "stage harden is not enabled for project `{}`",
+            adapter.project.id
+        ))
+        .help("add \"harden\" to `enable` in the adapter's [stages] table"));
+    }
+    let jobs: Vec<&Job> = adapter
+        .jobs_in(Stage::Harden)
+        .filter(|j| only.is_none_or(|name| j.name == name))
+        .collect();
+    if let Some(name) = only
+        && jobs.is_empty()
+    {
+        let hint = adapter
+            .suggest_job(name)
+            .map(|s| format!(" (did you mean `{s}`?)"))
+            .unwrap_or_default();
+        return Err(Failure::usage(format!("no harden job `{name}`{hint}")));
+    }
+    Ok(jobs)
+}
+
+/// The snapshot to run on: `--snapshot ID` (which must be green) or the
+/// newest forge-green one.
+pub fn snapshot(host: &Host<'_>, id: Option<i64>) -> Result<Option<SnapshotRecord>, Failure> {
+    let project = host.project();
+    match id {
+        None => Ok(host.store.newest_green_snapshot(project)?),
+        Some(id) => {
+            let snapshot = host
+                .store
+                .snapshots(project)?
+                .into_iter()
+                .find(|s| s.id == id)
+                .ok_or_else(|| {
+                    Failure::usage(format!("no snapshot {id}"))
+                        .help("`ironworks snapshots` lists them")
+                })?;
+            if snapshot.status != "green" {
+                return Err(Failure::usage(format!(
+                    "snapshot {id} is {}: harden only runs on forge-green snapshots",
+                    snapshot.status
+                )));
+            }
+            Ok(Some(snapshot))
+        }
+    }
+}
+
+/// Decide for each job; run those that are due. Returns the reports.
+pub fn tick(
+    host: &mut Host<'_>,
+    only: Option<&str>,
+    snapshot_id: Option<i64>,
+    forced: bool,
+) -> Result<Vec<(String, Due, Option<HardenReport>)>, Failure> {
+    let jobs: Vec<Job> = harden_jobs(host, only)?.into_iter().cloned().collect();
+    let snapshot = snapshot(host, snapshot_id)?;
+    let mut results = Vec::new();
+    for job in jobs {
+        let schedule = job
+            .harden
+            .schedule
+            .as_deref()
+            .map(Schedule::parse)
+            .transpose()
+            .map_err(Failure::usage)?;
+        let last = host
+            .store
+            .last_harden_run(host.project(), &job.name)?
+            .map(|r| LastRun {
+                snapshot: r.snapshot,
+                started_at: r.started_at.0,
+            });
+        let decision = harden::due(
+            schedule.as_ref(),
+            last,
+            snapshot.as_ref().map(|s| s.id),
+            now().0,
+            forced,
+        );
+        let report = match (&decision, &snapshot) {
+            (Due::Run { reason }, Some(snapshot)) => {
+                host.progress.note(&format!(
+                    "harden `{}` on snapshot {}: {reason}",
+                    job.name, snapshot.id
+                ));
+                Some(run_one(host, &job, snapshot)?)
+            }
+            _ => None,
+        };
+        results.push((job.name.clone(), decision, report));
+    }
+    Ok(results)
+}
+
+fn run_one(
+    host: &mut Host<'_>,
+    job: &Job,
+    snapshot: &SnapshotRecord,
+) -> Result<HardenReport, Failure> {
+    let adapter = &host.loaded.adapter;
+    let project = adapter.project.id.clone();
+    // A replay job's output file is kept as an artifact so it can be read
+    // after the checkout is recycled.
+    let mut runnable = job.clone();
+    if let Some(output) = &job.harden.output {
+        runnable.artifacts.push(output.clone());
+    }
+    let plan = StagePlan {
+        stage: Stage::Harden,
+        jobs: StagePlan::selected(adapter, Stage::Harden, &[job])
+            .jobs
+            .into_iter()
+            .map(|mut planned| {
+                if planned.job.name == job.name {
+                    planned.job = runnable.clone();
+                }
+                planned
+            })
+            .collect(),
+    };
+    let (run, status) = host.run(
+        plan,
+        &snapshot.commit,
+        &format!("snapshot {}", snapshot.id),
+        "harden",
+        None,
+    )?;
+    let detail = host.store.run(run)?.expect("just recorded");
+    let record = detail
+        .jobs
+        .iter()
+        .find(|j| j.job == job.name)
+        .expect("the job ran");
+
+    let mut reason = (status != RunStatus::Green).then(|| {
+        record
+            .reason
+            .clone()
+            .unwrap_or_else(|| format!("{}", record.status))
+    });
+    let mut assertions = Vec::new();
+    if !job.harden.expect.is_empty() && record.status == ironworks_core::gate::JobStatus::Passed {
+        let text = match &job.harden.output {
+            Some(output) => record
+                .artifacts
+                .iter()
+                .find(|a| a.path == *output)
+                .and_then(|a| std::fs::read_to_string(&a.stored_at).ok())
+                .unwrap_or_default(),
+            None => record
+                .log
+                .as_deref()
+                .and_then(|l| std::fs::read_to_string(l).ok())
+                .unwrap_or_default(),
+        };
+        match harden::check(&job.harden.expect, &text) {
+            Ok(checked) => {
+                let failed: Vec<String> = checked
+                    .iter()
+                    .filter(|a| !a.passed)
+                    .map(|a| {
+                        format!(
+                            "{} expected {} got {}",
+                            a.pointer,
+                            a.expected,
+                            a.actual
+                                .as_ref()
+                                .map_or("nothing".into(), |v| v.to_string())
+                        )
+                    })
+                    .collect();
+                if !failed.is_empty() {
+                    reason = Some(format!("assertions failed: {}", failed.join("; ")));
+                }
+                assertions = checked;
+            }
+            Err(why) => reason = Some(why),
+        }
+    }
+    let verdict = if reason.is_none() { "green" } else { "red" };
+    let report = HardenReport {
+        project: project.clone(),
+        job: job.name.clone(),
+        kind: job.harden.kind,
+        gate: job.gate,
+        snapshot: snapshot.id,
+        commit: snapshot.commit.clone(),
+        run: run.0,
+        verdict: verdict.into(),
+        argv: job.command.argv(),
+        wall_ms: record.duration_ms,
+        log: record.log.clone(),
+        assertions,
+        reason,
+    };
+    let report_path = write_report(&crate::runner::run_dir(&host.state_dir, run), &report)?;
+    let last_green = host.store.last_green_harden_run(&project, &job.name)?;
+    host.store.record_harden_run(
+        &project,
+        &job.name,
+        snapshot.id,
+        run.0,
+        verdict,
+        &report_path,
+        detail.run.started_at,
+    )?;
+    if verdict == "red" && job.gate == Gate::Required {
+        unhealthy(
+            host,
+            &report,
+            last_green.map(|g| (g.snapshot, g.commit)),
+            run,
+        )?;
+    }
+    Ok(report)
+}
+
+/// A required harden failure: the project is unhealthy; say where to look.
+fn unhealthy(
+    host: &mut Host<'_>,
+    report: &HardenReport,
+    last_green: Option<(i64, String)>,
+    run: RunId,
+) -> Result<(), Failure> {
+    let summary = format!(
+        "harden `{}` failed on snapshot {} ({}): {}; last green for this job: {}; log: {}",
+        report.job,
+        report.snapshot,
+        short(&report.commit),
+        report.reason.as_deref().unwrap_or("failed"),
+        last_green.map_or("never".to_owned(), |(id, commit)| format!(
+            "snapshot {id} ({})",
+            short(&commit)
+        )),
+        report.log.as_deref().unwrap_or("-"),
+    );
+    host.store.add_triage(&NewTriage {
+        project: report.project.clone(),
+        kind: "harden-failure".into(),
+        snapshot: Some(report.snapshot),
+        prs: Vec::new(),
+        job: Some(report.job.clone()),
+        runs: vec![run.0],
+        summary: summary.clone(),
+        at: now(),
+    })?;
+    host.progress.note(&summary);
+    Ok(())
+}
+
+fn write_report(dir: &Path, report: &HardenReport) -> Result<String, Failure> {
+    let io = |e: std::io::Error| {
+        Failure::environment(format!(
+            "cannot write the harden report in {}: {e}",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let json = dir.join("report.json");
+    std::fs::write(
+        &json,
+        serde_json::to_vec_pretty(report).expect("serializes"),
+    )
+    .map_err(io)?;
+    let mut md = format!(
+        "# Harden report: `{}` on snapshot {}\n\n- verdict: **{}**\n- kind: {:?}, gate: {}\n- commit: `{}`\n- run: {}\n- argv: `{}`\n- wall time: {} ms\n- log: `{}`\n",
+        report.job,
+        report.snapshot,
+        report.verdict,
+        report.kind,
+        report.gate,
+        report.commit,
+        report.run,
+        report.argv.join(" "),
+        report.wall_ms.unwrap_or(0),
+        report.log.as_deref().unwrap_or("-"),
+    );
+    if let Some(reason) = &report.reason {
+        md.push_str(&format!("- reason: {reason}\n"));
+    }
+    if !report.assertions.is_empty() {
+        md.push_str("\n| pointer | expected | actual | |\n|---|---|---|---|\n");
+        for a in &report.assertions {
+            md.push_str(&format!(
+                "| `{}` | `{}` | `{}` | {} |\n",
+                a.pointer,
+                a.expected,
+                a.actual.as_ref().map_or("-".into(), |v| v.to_string()),
+                if a.passed { "ok" } else { "FAIL" }
+            ));
+        }
+    }
+    std::fs::write(dir.join("report.md"), md).map_err(io)?;
+    Ok(json.display().to_string())
+}

@@ -1,0 +1,237 @@
+//! Harden on real repositories: the scheduler only ever picks the newest
+//! forge-green snapshot, runs a job once per snapshot unless forced, checks
+//! replay expectations, and records required failures.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+/// Forge passes unless both `x` and `y` exist (two PRs that interact);
+/// the replay job prints the height in `height.txt` as JSON.
+fn harden_project() -> Project {
+    Project::new(
+        r#"[project]
+id = "h"
+
+[stages]
+enable = ["harden"]
+
+[queue]
+target = "main"
+
+[[job]]
+name = "unit"
+stage = "spark"
+run = ["true"]
+
+[[job]]
+name = "check"
+stage = "forge"
+script = "! { test -e x && test -e y; }"
+
+[[job]]
+name = "replay"
+stage = "harden"
+kind = "replay"
+schedule = "* * * * *"
+script = """
+echo "replaying to $(cat height.txt)..."
+printf '{"height":%s,"best_hash":"abc"}\n' "$(cat height.txt)"
+"""
+expect = { "/height" = 100, "/best_hash" = "abc" }
+
+[[job]]
+name = "nightly-notes"
+stage = "harden"
+gate = "observe"
+schedule = "0 3 * * *"
+run = ["true"]
+"#,
+        &[("height.txt", "100\n")],
+    )
+}
+
+fn harden(p: &Project, args: &[&str]) -> (Option<i32>, Value) {
+    let mut all = vec!["harden"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    let out = p.run(&all);
+    let value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out)));
+    (out.status.code(), value)
+}
+
+fn decision<'a>(decisions: &'a Value, job: &str) -> &'a Value {
+    decisions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["job"] == job)
+        .unwrap()
+}
+
+#[test]
+fn nothing_runs_before_a_forge_green_snapshot_exists() {
+    let p = harden_project();
+    let (code, decisions) = harden(&p, &["tick"]);
+    assert_eq!(code, Some(0));
+    let replay = decision(&decisions, "replay");
+    assert_eq!(replay["decision"], "skip");
+    assert!(
+        replay["reason"]
+            .as_str()
+            .unwrap()
+            .contains("never runs on a mutable ref"),
+        "{replay:#}"
+    );
+    assert!(p.runs().is_empty(), "no run was started");
+}
+
+#[test]
+fn the_scheduler_picks_the_newest_green_snapshot_and_skips_a_red_one() {
+    let p = harden_project();
+    branch(&p, "x", &[("x", "1")]);
+    branch(&p, "y", &[("y", "1")]);
+    ready_pr(&p, "x", &[]);
+    ready_pr(&p, "y", &[]);
+    // Both promoted; the head (x + y) is red, the commit after x is probed
+    // green by bisection: the newest *green* snapshot is not the head.
+    let out = p.run(&["queue", "run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let snapshots = p.json(&["snapshots", "--json"]);
+    let head = &snapshots[0];
+    assert_eq!(head["status"], "red");
+    let green = snapshots
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["status"] == "green")
+        .unwrap()
+        .clone();
+
+    let (code, decisions) = harden(&p, &["tick"]);
+    assert_eq!(code, Some(0), "{decisions:#}");
+    let replay = decision(&decisions, "replay");
+    assert_eq!(replay["decision"], "run", "{replay:#}");
+    assert_eq!(replay["report"]["snapshot"], green["id"]);
+    assert_eq!(replay["report"]["commit"], green["commit"]);
+    assert_eq!(replay["report"]["verdict"], "green");
+    assert!(
+        replay["report"]["assertions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["passed"] == true)
+    );
+
+    // Once per snapshot: the next tick skips it; `harden run` forces it.
+    let (_, decisions) = harden(&p, &["tick"]);
+    let again = decision(&decisions, "replay");
+    assert_eq!(again["decision"], "skip");
+    assert!(
+        again["reason"]
+            .as_str()
+            .unwrap()
+            .contains("already ran on snapshot"),
+        "{again:#}"
+    );
+    let (_, decisions) = harden(&p, &["run", "--job", "replay"]);
+    assert_eq!(decision(&decisions, "replay")["decision"], "run");
+    assert_eq!(
+        decisions.as_array().unwrap().len(),
+        1,
+        "--job runs only that job"
+    );
+
+    // A red snapshot is refused when named explicitly.
+    let out = p.run(&["harden", "run", "--snapshot", &head["id"].to_string()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("harden only runs on forge-green snapshots"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_failing_replay_assertion_makes_the_project_unhealthy_with_a_record() {
+    let p = harden_project();
+    branch(&p, "good", &[("g", "1")]);
+    ready_pr(&p, "good", &[]);
+    assert_eq!(p.run(&["queue", "run"]).status.code(), Some(0));
+    let (code, decisions) = harden(&p, &["run"]);
+    assert_eq!(code, Some(0), "{decisions:#}");
+    let first = decision(&decisions, "replay")["report"].clone();
+    assert_eq!(first["verdict"], "green");
+
+    // A change lands that makes the replay stop short of the expected height.
+    branch(&p, "short", &[("height.txt", "99\n")]);
+    ready_pr(&p, "short", &[]);
+    assert_eq!(p.run(&["queue", "run"]).status.code(), Some(0));
+    let (code, decisions) = harden(&p, &["run", "--job", "replay"]);
+    assert_eq!(code, Some(1), "a required harden failure: {decisions:#}");
+    let report = &decision(&decisions, "replay")["report"];
+    assert_eq!(report["verdict"], "red");
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("/height expected 100 got 99"),
+        "{report:#}"
+    );
+
+    // report.json and report.md are written next to the run's logs.
+    let run = report["run"].as_i64().unwrap();
+    let dir = p.repo().join(format!(".ironworks/runs/{run}"));
+    let written: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(written["verdict"], "red");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("| `/height` | `100` | `99` | FAIL |"), "{md}");
+
+    let status = p.json(&["harden", "status", "--json"]);
+    assert_eq!(status["health"], "unhealthy", "{status:#}");
+    let record = p
+        .json(&["triage", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "harden-failure")
+        .cloned()
+        .expect("a harden-failure record");
+    let summary = record["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!(
+            "last green for this job: snapshot {}",
+            first["snapshot"]
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains("log: "), "{summary}");
+}
+
+#[test]
+fn harden_jobs_are_validated() {
+    let p = Project::new(
+        r#"[project]
+id = "h"
+[[job]]
+name = "r"
+stage = "forge"
+kind = "replay"
+schedule = "every night"
+run = ["true"]
+"#,
+        &[],
+    );
+    let out = p.run(&["adapter", "check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let err = stderr(&out);
+    assert!(err.contains("kind `replay` is for harden jobs"), "{err}");
+    assert!(err.contains("`schedule` is for harden jobs"), "{err}");
+    assert!(
+        err.contains("replay job `r` has no `expect` table"),
+        "{err}"
+    );
+}
