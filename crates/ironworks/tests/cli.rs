@@ -180,7 +180,7 @@ fn the_demo_creates_a_repository_runs_spark_and_later_commands_need_no_flags() {
         .collect();
     assert_eq!(
         purposes,
-        ["stage", "spark-pr", "forge-snapshot"],
+        ["stage", "spark-pr", "forge-snapshot", "harden"],
         "{runs:#?}"
     );
     assert!(runs.iter().all(|r| r["status"] == "green"), "{runs:#?}");
@@ -203,6 +203,12 @@ fn the_demo_creates_a_repository_runs_spark_and_later_commands_need_no_flags() {
         snapshots[0]["commit"].as_str().unwrap()
     );
     assert!(stdout.contains("queue merged [1] into staging"), "{stdout}");
+    assert!(
+        stdout.contains("harden `replay-100` on snapshot 1: green (3/3 expectations met"),
+        "{stdout}"
+    );
+    let status = json(&["harden", "status", "--json"]);
+    assert_eq!(status["health"], "healthy", "{status:#}");
 
     // The example walks the other stages too, and temper keeps its package.
     let out = std::process::Command::new(BIN)

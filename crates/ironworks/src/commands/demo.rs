@@ -100,6 +100,9 @@ pub fn demo(dir: Option<PathBuf>, jobs: Option<usize>) -> Result<u8, Failure> {
         "  ironworks snapshots       staging snapshots with their promotions and forge verdicts"
     );
     println!("  ironworks pr list         PRs, their spark verdicts and eligibility");
+    println!(
+        "  ironworks harden status   harden jobs on the newest green snapshot, and project health"
+    );
     println!("  ironworks run forge       the integration stage (sanitizers, full tests)");
     println!(
         "  ironworks run temper      release-candidate jobs; keeps the package as an artifact"
@@ -161,6 +164,22 @@ fn walk_the_queue(
             crate::host::short(head),
             report.snapshot_status.as_deref().unwrap_or("pending")
         );
+    }
+    if report.snapshot_status.as_deref() == Some("green") {
+        // Harden runs on the newest forge-green snapshot the queue just made.
+        for (job, _, result) in crate::harden::tick(&mut host, None, None, true)? {
+            if let Some(result) = result {
+                let checks = result.assertions.iter().filter(|a| a.passed).count();
+                println!(
+                    "harden `{job}` on snapshot {}: {} ({checks}/{} expectations met; report {}/report.md)",
+                    result.snapshot,
+                    result.verdict,
+                    result.assertions.len(),
+                    crate::runner::run_dir(state, ironworks_core::record::RunId(result.run))
+                        .display()
+                );
+            }
+        }
     }
     Ok(())
 }
