@@ -5,6 +5,7 @@
 //! [`reaper`] makes sure no process of a job outlives it.
 
 pub mod artifacts;
+pub mod fuzz;
 pub mod junit;
 pub mod reaper;
 pub mod supervise;

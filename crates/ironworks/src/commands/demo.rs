@@ -17,7 +17,7 @@ static EXAMPLE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../../examples/toyno
 
 /// Build outputs that may sit in a developer's examples/ directory; never
 /// part of the demo.
-const NOT_SOURCE: &[&str] = &["build", "build-san", "dist", ".ironworks"];
+const NOT_SOURCE: &[&str] = &["build", "build-san", "build-fuzz", "dist", ".ironworks"];
 
 pub fn demo(dir: Option<PathBuf>, jobs: Option<usize>) -> Result<u8, Failure> {
     let dir = match dir {
