@@ -13,6 +13,7 @@ pub mod fuzz;
 pub mod gate;
 pub mod graph;
 pub mod harden;
+pub mod logs;
 pub mod queue;
 pub mod record;
 pub mod select;

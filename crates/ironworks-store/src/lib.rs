@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_queue.sql"),
     include_str!("migrations/0003_toolstate.sql"),
     include_str!("migrations/0004_harden.sql"),
+    include_str!("migrations/0005_log_index.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -446,6 +447,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRunRecord>> {
 }
 
 pub mod harden;
+pub mod logs;
 pub mod queue;
 pub mod toolstate;
 

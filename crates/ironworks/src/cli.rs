@@ -142,6 +142,11 @@ pub enum Command {
     /// Print the GitHub Actions job matrix of a rust-lang-style jobs file, as
     /// rust-lang's `calculate-job-matrix` does (see docs/rust-ci.md).
     Matrix(crate::commands::MatrixArgs),
+    /// The log analyzer: the unusual lines of failed jobs' logs.
+    Logs {
+        #[command(subcommand)]
+        command: crate::commands::LogsCommand,
+    },
     /// Scheduled heavy validation on forge-green snapshots.
     Harden {
         #[command(subcommand)]

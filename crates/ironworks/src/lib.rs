@@ -13,6 +13,7 @@ pub mod exit;
 pub mod fault;
 pub mod harden;
 pub mod host;
+pub mod logs;
 pub mod progress;
 pub mod recovery;
 pub mod runner;

@@ -213,6 +213,12 @@ pub fn run_plan(
         .map_err(|e| Failure::environment(format!("cannot start the async runtime: {e}")))?;
     let status = runtime.block_on(execute(&setup, &job_ids, store, progress))?;
     store.finish_run(run_id, status, now())?;
+    if status == RunStatus::Green
+        && let Err(failure) = crate::logs::learn_from_run(store, run_id)
+    {
+        // The run's verdict stands; only the log analyzer misses this run.
+        eprintln!("warning: the log analyzer could not learn run {run_id}: {failure}");
+    }
 
     if !request.keep_checkouts {
         setup.janitor.remove(work.clone());

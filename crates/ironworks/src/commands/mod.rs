@@ -4,6 +4,7 @@ mod adapter;
 mod demo;
 mod export;
 mod harden;
+mod logs;
 mod matrix;
 mod pr;
 mod queue;
@@ -15,6 +16,7 @@ mod stages;
 use crate::cli::{AdapterCommand, Command, ExportCommand, QueueCommand, SimCommand};
 use crate::error::Failure;
 
+pub use logs::LogsCommand;
 pub use matrix::MatrixArgs;
 pub use run::default_parallelism;
 pub use sim::SimQueueArgs;
@@ -61,6 +63,7 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
         Command::Snapshots { location, json } => queue::snapshots(&location, json),
         Command::Matrix(args) => matrix::matrix(&args),
         Command::Harden { command } => harden::dispatch(command),
+        Command::Logs { command } => logs::dispatch(command),
         Command::Export {
             command:
                 ExportCommand::GithubMatrix {
@@ -91,10 +94,15 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
     }
 }
 
-/// Print a value as pretty JSON on stdout.
+/// Print a value as pretty JSON on stdout. A closed pipe (`| head`) ends
+/// the output quietly instead of panicking.
 pub(crate) fn print_json(value: &impl serde::Serialize) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("records serialize")
-    );
+    use std::io::Write as _;
+    let text = serde_json::to_string_pretty(value).expect("records serialize");
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = writeln!(stdout, "{text}")
+        && err.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write to stdout: {err}");
+    }
 }
