@@ -9,6 +9,7 @@ pub mod citool;
 pub mod diagnostic;
 pub mod duration;
 pub mod env;
+pub mod fixture;
 pub mod fuzz;
 pub mod gate;
 pub mod graph;
