@@ -115,6 +115,10 @@ pub struct HardenJob {
     /// Where the JSON to check is: a file in the checkout, else the log's
     /// last JSON line.
     pub output: Option<String>,
+    /// The fixture unpacked into `$IRONWORKS_FIXTURE_DIR` before the job runs.
+    pub fixture: Option<String>,
+    /// Compat jobs: the previous-release fixtures run against, in order.
+    pub releases: Vec<String>,
 }
 
 /// The stage policy: which stages this deployment wants.
@@ -158,6 +162,8 @@ pub struct Adapter {
     pub queue: QueueSettings,
     pub try_builds: TrySettings,
     pub toolstate: crate::toolstate::ToolstateSettings,
+    /// Pinned fixtures harden jobs use (`[[fixture]]`).
+    pub fixtures: Vec<crate::fixture::Fixture>,
     /// Jobs in declaration order.
     pub jobs: Vec<Job>,
 }
@@ -233,7 +239,21 @@ impl Adapter {
                 err.message().trim_end().to_owned(),
             )])
         })?;
-        Validator::new(file, source).validate(raw)
+        let fixtures = if raw.fixture.is_empty() {
+            Ok(Vec::new())
+        } else {
+            crate::fixture::parse_fixtures(file, source)
+        };
+        let mut validator = Validator::new(file, source);
+        let fixtures = match fixtures {
+            Ok(fixtures) => fixtures,
+            Err(problems) => {
+                validator.problems.extend(problems.0);
+                Vec::new()
+            }
+        };
+        validator.fixtures = fixtures;
+        validator.validate(raw)
     }
 
     pub fn job(&self, name: &str) -> Option<&Job> {
@@ -292,6 +312,9 @@ struct RawAdapter {
     try_builds: RawTry,
     #[serde(default)]
     toolstate: RawToolstate,
+    /// Validated by `fixture::parse_fixtures`.
+    #[serde(default)]
+    fixture: Vec<toml::Table>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -369,6 +392,9 @@ struct RawJob {
     schedule: Option<Spanned<String>>,
     expect: Option<Spanned<BTreeMap<String, serde_json::Value>>>,
     output: Option<Spanned<String>>,
+    fixture: Option<Spanned<String>>,
+    #[serde(default)]
+    releases: Vec<Spanned<String>>,
     description: Option<String>,
 }
 
@@ -384,6 +410,7 @@ struct Validator<'a> {
     file: &'a str,
     source: &'a str,
     problems: Vec<Diagnostic>,
+    fixtures: Vec<crate::fixture::Fixture>,
 }
 
 impl<'a> Validator<'a> {
@@ -392,6 +419,7 @@ impl<'a> Validator<'a> {
             file,
             source,
             problems: Vec::new(),
+            fixtures: Vec::new(),
         }
     }
 
@@ -426,6 +454,7 @@ impl<'a> Validator<'a> {
                 queue,
                 try_builds,
                 toolstate,
+                fixtures: std::mem::take(&mut self.fixtures),
                 jobs,
             })
         } else {
@@ -483,7 +512,12 @@ impl<'a> Validator<'a> {
             }
             harden.expect = expect.get_ref().clone();
         }
-        if harden.kind == HardenKind::Replay && harden.expect.is_empty() {
+        let fixture_expects = raw.fixture.as_ref().is_some_and(|id| {
+            self.fixtures
+                .iter()
+                .any(|f| f.id == *id.get_ref() && !f.expect.is_empty())
+        });
+        if harden.kind == HardenKind::Replay && harden.expect.is_empty() && !fixture_expects {
             self.error(
                 &raw.name,
                 format!("replay job `{}` has no `expect` table", raw.name.get_ref()),
@@ -495,6 +529,55 @@ impl<'a> Validator<'a> {
         if let Some(output) = &raw.output {
             self.relative_path("output path", output);
             harden.output = Some(output.get_ref().clone());
+        }
+        if let Some(fixture) = &raw.fixture {
+            if !in_harden {
+                self.error(fixture, "`fixture` is for harden jobs");
+            } else if !self.fixtures.iter().any(|f| f.id == *fixture.get_ref()) {
+                let ids: Vec<&str> = self.fixtures.iter().map(|f| f.id.as_str()).collect();
+                self.error(
+                    fixture,
+                    format!("no [[fixture]] with id `{}`", fixture.get_ref()),
+                )
+                .help = Some(if ids.is_empty() {
+                    "declare it in a [[fixture]] table".to_owned()
+                } else {
+                    format!("the fixtures are: {}", ids.join(", "))
+                });
+            }
+            harden.fixture = Some(fixture.get_ref().clone());
+        }
+        for release in &raw.releases {
+            match self.fixtures.iter().find(|f| f.id == *release.get_ref()) {
+                Some(f) if f.kind == crate::fixture::FixtureKind::PreviousRelease => {}
+                Some(f) => {
+                    self.error(release, format!(
+                        "fixture `{}` is a {} fixture; compat releases must be previous-release fixtures",
+                        f.id,
+                        f.kind.as_str()
+                    ));
+                }
+                None => {
+                    self.error(
+                        release,
+                        format!("no [[fixture]] with id `{}`", release.get_ref()),
+                    );
+                }
+            }
+            harden.releases.push(release.get_ref().clone());
+        }
+        if harden.kind == HardenKind::Compat && harden.releases.is_empty() && in_harden {
+            self.error(
+                &raw.name,
+                format!("compat job `{}` lists no `releases`", raw.name.get_ref()),
+            )
+            .help = Some("add releases = [\"<previous-release fixture id>\", ...]".into());
+        }
+        if !raw.releases.is_empty() && harden.kind != HardenKind::Compat {
+            self.error(
+                &raw.releases[0],
+                "`releases` is for compat jobs (kind = \"compat\")",
+            );
         }
         harden
     }

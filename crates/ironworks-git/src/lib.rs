@@ -56,6 +56,10 @@ where
     if let Some(dir) = dir {
         cmd.arg("-C").arg(dir);
     }
+    // Ironworks' own git calls must not start auto-gc or maintenance in the
+    // user's repository: git detaches them, they become Ironworks' children
+    // (it is a subreaper), and the end-of-run sweep would kill them.
+    cmd.args(["-c", "gc.auto=0", "-c", "maintenance.auto=false"]);
     cmd.args(args)
         .stdin(Stdio::null())
         .env("GIT_TERMINAL_PROMPT", "0")

@@ -88,6 +88,7 @@ impl Repository {
         let mut cmd = std::process::Command::new("git");
         cmd.arg("-C")
             .arg(self.git_dir_path())
+            .args(["-c", "gc.auto=0", "-c", "maintenance.auto=false"])
             .args(&args)
             .env("GIT_AUTHOR_NAME", COMMITTER.0)
             .env("GIT_AUTHOR_EMAIL", COMMITTER.1)

@@ -11,6 +11,11 @@ use ironworks_core::adapter::{Gate, HardenKind, Job};
 use ironworks_core::gate::RunStatus;
 use ironworks_core::graph::StagePlan;
 use ironworks_core::harden::{self, Assertion, Due, LastRun, Schedule};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use ironworks_cache::FixtureStore;
+use ironworks_core::fixture::Fixture;
 use ironworks_core::record::{RunId, SnapshotRecord};
 use ironworks_store::queue::NewTriage;
 use serde::Serialize;
@@ -28,14 +33,38 @@ pub struct HardenReport {
     pub gate: Gate,
     pub snapshot: i64,
     pub commit: String,
-    pub run: i64,
+    /// The run that decided it; `None` when nothing ran (a fixture that
+    /// failed verification fails closed).
+    pub run: Option<i64>,
     /// green | red
     pub verdict: String,
     pub argv: Vec<String>,
     pub wall_ms: Option<i64>,
     pub log: Option<String>,
     pub assertions: Vec<Assertion>,
+    /// The fixture the job ran on, with its verified digest.
+    pub fixture: Option<FixtureUse>,
+    /// Compat jobs: one result per previous release.
+    pub releases: Vec<ReleaseResult>,
     /// Why it is red, in words.
+    pub reason: Option<String>,
+}
+
+/// A verified fixture a job used.
+#[derive(Debug, Clone, Serialize)]
+pub struct FixtureUse {
+    pub id: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// A compat job against one previous release.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReleaseResult {
+    pub release: String,
+    pub sha256: String,
+    pub run: Option<i64>,
+    pub verdict: String,
     pub reason: Option<String>,
 }
 
@@ -144,14 +173,139 @@ fn run_one(
     job: &Job,
     snapshot: &SnapshotRecord,
 ) -> Result<HardenReport, Failure> {
+    let project = host.project().to_owned();
+    let mut report = HardenReport {
+        project: project.clone(),
+        job: job.name.clone(),
+        kind: job.harden.kind,
+        gate: job.gate,
+        snapshot: snapshot.id,
+        commit: snapshot.commit.clone(),
+        run: None,
+        verdict: "red".into(),
+        argv: job.command.argv(),
+        wall_ms: None,
+        log: None,
+        assertions: Vec::new(),
+        fixture: None,
+        releases: Vec::new(),
+        reason: None,
+    };
+    let mut expect = BTreeMap::new();
+    let mut env = Vec::new();
+    let mut unpacked = Vec::new();
+
+    if let Some(id) = &job.harden.fixture {
+        match prepare_fixture(host, id) {
+            Ok((dir, fixture)) => {
+                expect.extend(fixture.expect.clone());
+                env.push((
+                    "IRONWORKS_FIXTURE_DIR".to_owned(),
+                    dir.display().to_string(),
+                ));
+                report.fixture = Some(FixtureUse {
+                    id: fixture.id.clone(),
+                    sha256: fixture.sha256.clone(),
+                    size: fixture.size,
+                });
+                unpacked.push(dir);
+            }
+            // Fails closed: nothing runs on an unverified fixture.
+            Err(reason) => {
+                report.reason = Some(format!("nothing was run: {reason}"));
+                return finish(host, report, snapshot, None);
+            }
+        }
+    }
+    expect.extend(job.harden.expect.clone());
+
+    if job.harden.kind == HardenKind::Compat {
+        let mut last_run = None;
+        for release in &job.harden.releases {
+            let result = match prepare_fixture(host, release) {
+                Err(reason) => ReleaseResult {
+                    release: release.clone(),
+                    sha256: String::new(),
+                    run: None,
+                    verdict: "red".into(),
+                    reason: Some(format!("not run: {reason}")),
+                },
+                Ok((dir, fixture)) => {
+                    let mut release_env = env.clone();
+                    release_env.push(("IRONWORKS_PREVIOUS_RELEASE".to_owned(), release.clone()));
+                    release_env.push((
+                        "IRONWORKS_PREVIOUS_RELEASE_DIR".to_owned(),
+                        dir.display().to_string(),
+                    ));
+                    let outcome = execute(host, job, snapshot, &release_env, &BTreeMap::new())?;
+                    unpacked.push(dir);
+                    last_run = Some(outcome.run);
+                    report.log = outcome.log.clone();
+                    ReleaseResult {
+                        release: release.clone(),
+                        sha256: fixture.sha256.clone(),
+                        run: Some(outcome.run),
+                        verdict: if outcome.reason.is_none() {
+                            "green"
+                        } else {
+                            "red"
+                        }
+                        .into(),
+                        reason: outcome.reason,
+                    }
+                }
+            };
+            report.releases.push(result);
+        }
+        let failed: Vec<String> = report
+            .releases
+            .iter()
+            .filter(|r| r.verdict != "green")
+            .map(|r| format!("{} ({})", r.release, r.reason.as_deref().unwrap_or("red")))
+            .collect();
+        if !failed.is_empty() {
+            report.reason = Some(format!("incompatible with: {}", failed.join(", ")));
+        }
+        cleanup(&unpacked);
+        return finish(host, report, snapshot, last_run);
+    }
+
+    let outcome = execute(host, job, snapshot, &env, &expect)?;
+    cleanup(&unpacked);
+    report.wall_ms = outcome.wall_ms;
+    report.log = outcome.log;
+    report.assertions = outcome.assertions;
+    report.reason = outcome.reason;
+    finish(host, report, snapshot, Some(outcome.run))
+}
+
+/// What running a harden job's command once produced.
+#[derive(Debug)]
+struct Execution {
+    run: i64,
+    wall_ms: Option<i64>,
+    log: Option<String>,
+    assertions: Vec<Assertion>,
+    reason: Option<String>,
+}
+
+/// Run the job (with the jobs it needs) on the snapshot, with extra
+/// environment, and check `expect` against its output.
+fn execute(
+    host: &mut Host<'_>,
+    job: &Job,
+    snapshot: &SnapshotRecord,
+    env: &[(String, String)],
+    expect: &BTreeMap<String, serde_json::Value>,
+) -> Result<Execution, Failure> {
     let adapter = &host.loaded.adapter;
-    let project = adapter.project.id.clone();
-    // A replay job's output file is kept as an artifact so it can be read
-    // after the checkout is recycled.
+    // The output file is kept as an artifact so it can be read after the
+    // checkout is recycled.
     let mut runnable = job.clone();
     if let Some(output) = &job.harden.output {
         runnable.artifacts.push(output.clone());
     }
+    runnable.env.extend(env.iter().cloned());
     let plan = StagePlan {
         stage: Stage::Harden,
         jobs: StagePlan::selected(adapter, Stage::Harden, &[job])
@@ -178,15 +332,14 @@ fn run_one(
         .iter()
         .find(|j| j.job == job.name)
         .expect("the job ran");
-
     let mut reason = (status != RunStatus::Green).then(|| {
         record
             .reason
             .clone()
-            .unwrap_or_else(|| format!("{}", record.status))
+            .unwrap_or_else(|| record.status.to_string())
     });
     let mut assertions = Vec::new();
-    if !job.harden.expect.is_empty() && record.status == ironworks_core::gate::JobStatus::Passed {
+    if !expect.is_empty() && record.status == ironworks_core::gate::JobStatus::Passed {
         let text = match &job.harden.output {
             Some(output) => record
                 .artifacts
@@ -200,7 +353,7 @@ fn run_one(
                 .and_then(|l| std::fs::read_to_string(l).ok())
                 .unwrap_or_default(),
         };
-        match harden::check(&job.harden.expect, &text) {
+        match harden::check(expect, &text) {
             Ok(checked) => {
                 let failed: Vec<String> = checked
                     .iter()
@@ -224,34 +377,83 @@ fn run_one(
             Err(why) => reason = Some(why),
         }
     }
-    let verdict = if reason.is_none() { "green" } else { "red" };
-    let report = HardenReport {
-        project: project.clone(),
-        job: job.name.clone(),
-        kind: job.harden.kind,
-        gate: job.gate,
-        snapshot: snapshot.id,
-        commit: snapshot.commit.clone(),
+    Ok(Execution {
         run: run.0,
-        verdict: verdict.into(),
-        argv: job.command.argv(),
         wall_ms: record.duration_ms,
         log: record.log.clone(),
         assertions,
         reason,
-    };
-    let report_path = write_report(&crate::runner::run_dir(&host.state_dir, run), &report)?;
-    let last_green = host.store.last_green_harden_run(&project, &job.name)?;
-    host.store.record_harden_run(
-        &project,
-        &job.name,
-        snapshot.id,
-        run.0,
-        verdict,
-        &report_path,
-        detail.run.started_at,
-    )?;
-    if verdict == "red" && job.gate == Gate::Required {
+    })
+}
+
+/// Fetch (once), verify (always) and unpack a fixture into a fresh directory.
+fn prepare_fixture(host: &Host<'_>, id: &str) -> Result<(PathBuf, Fixture), String> {
+    let fixture = host
+        .loaded
+        .adapter
+        .fixtures
+        .iter()
+        .find(|f| f.id == id)
+        .cloned()
+        .ok_or_else(|| format!("no fixture `{id}` in the adapter"))?;
+    let store = FixtureStore::open(&host.state_dir)
+        .map_err(|e| format!("cannot open the fixture cache: {e}"))?;
+    let cached = store
+        .fetch(&fixture, host.loaded.dir())
+        .map_err(|e| crate::error::chain(&e))?;
+    let dest = host.state_dir.join("work").join(format!(
+        "fixture-{id}-{}-{}",
+        std::process::id(),
+        now().0
+    ));
+    ironworks_cache::unpack(&fixture, &cached, &dest).map_err(|e| crate::error::chain(&e))?;
+    Ok((dest, fixture))
+}
+
+fn cleanup(dirs: &[PathBuf]) {
+    for dir in dirs {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Record the verdict, write the reports, and raise a required failure.
+fn finish(
+    host: &mut Host<'_>,
+    mut report: HardenReport,
+    snapshot: &SnapshotRecord,
+    run: Option<i64>,
+) -> Result<HardenReport, Failure> {
+    report.run = run;
+    report.verdict = if report.reason.is_none() {
+        "green"
+    } else {
+        "red"
+    }
+    .into();
+    let project = report.project.clone();
+    let last_green = host.store.last_green_harden_run(&project, &report.job)?;
+    if let Some(run) = run {
+        let report_path = write_report(
+            &crate::runner::run_dir(&host.state_dir, RunId(run)),
+            &report,
+        )?;
+        let started = host
+            .store
+            .run(RunId(run))?
+            .expect("recorded")
+            .run
+            .started_at;
+        host.store.record_harden_run(
+            &project,
+            &report.job,
+            snapshot.id,
+            run,
+            &report.verdict,
+            &report_path,
+            started,
+        )?;
+    }
+    if report.verdict == "red" && report.gate == Gate::Required {
         unhealthy(
             host,
             &report,
@@ -267,13 +469,23 @@ fn unhealthy(
     host: &mut Host<'_>,
     report: &HardenReport,
     last_green: Option<(i64, String)>,
-    run: RunId,
+    run: Option<i64>,
 ) -> Result<(), Failure> {
     let summary = format!(
-        "harden `{}` failed on snapshot {} ({}): {}; last green for this job: {}; log: {}",
+        "harden `{}` failed on snapshot {} ({}){}: {}; last green for this job: {}; log: {}",
         report.job,
         report.snapshot,
         short(&report.commit),
+        report
+            .fixture
+            .as_ref()
+            .map(|f| format!(
+                " with fixture `{}` (sha256 {})",
+                f.id,
+                &f.sha256[..16.min(f.sha256.len())]
+            ))
+            .or_else(|| job_fixture_note(report))
+            .unwrap_or_default(),
         report.reason.as_deref().unwrap_or("failed"),
         last_green.map_or("never".to_owned(), |(id, commit)| format!(
             "snapshot {id} ({})",
@@ -287,12 +499,21 @@ fn unhealthy(
         snapshot: Some(report.snapshot),
         prs: Vec::new(),
         job: Some(report.job.clone()),
-        runs: vec![run.0],
+        runs: run.into_iter().collect(),
         summary: summary.clone(),
         at: now(),
     })?;
     host.progress.note(&summary);
     Ok(())
+}
+
+/// A fixture that failed verification has no `fixture` use; name it from the reason.
+fn job_fixture_note(report: &HardenReport) -> Option<String> {
+    report
+        .reason
+        .as_deref()
+        .filter(|r| r.starts_with("nothing was run"))
+        .map(|_| " (fixture not verified)".to_owned())
 }
 
 fn write_report(dir: &Path, report: &HardenReport) -> Result<String, Failure> {
@@ -317,13 +538,31 @@ fn write_report(dir: &Path, report: &HardenReport) -> Result<String, Failure> {
         report.kind,
         report.gate,
         report.commit,
-        report.run,
+        report.run.map_or("-".into(), |r| r.to_string()),
         report.argv.join(" "),
         report.wall_ms.unwrap_or(0),
         report.log.as_deref().unwrap_or("-"),
     );
+    if let Some(fixture) = &report.fixture {
+        md.push_str(&format!(
+            "- fixture: `{}` sha256 `{}` ({} bytes)\n",
+            fixture.id, fixture.sha256, fixture.size
+        ));
+    }
     if let Some(reason) = &report.reason {
         md.push_str(&format!("- reason: {reason}\n"));
+    }
+    if !report.releases.is_empty() {
+        md.push_str("\n| previous release | sha256 | run | verdict |\n|---|---|---|---|\n");
+        for r in &report.releases {
+            md.push_str(&format!(
+                "| `{}` | `{}` | {} | {} |\n",
+                r.release,
+                &r.sha256[..16.min(r.sha256.len())],
+                r.run.map_or("-".into(), |x| x.to_string()),
+                r.verdict
+            ));
+        }
     }
     if !report.assertions.is_empty() {
         md.push_str("\n| pointer | expected | actual | |\n|---|---|---|---|\n");

@@ -180,7 +180,14 @@ fn the_demo_creates_a_repository_runs_spark_and_later_commands_need_no_flags() {
         .collect();
     assert_eq!(
         purposes,
-        ["stage", "spark-pr", "forge-snapshot", "harden"],
+        [
+            "stage",
+            "spark-pr",
+            "forge-snapshot",
+            "harden",
+            "harden",
+            "harden"
+        ],
         "{runs:#?}"
     );
     assert!(runs.iter().all(|r| r["status"] == "green"), "{runs:#?}");
@@ -205,6 +212,10 @@ fn the_demo_creates_a_repository_runs_spark_and_later_commands_need_no_flags() {
     assert!(stdout.contains("queue merged [1] into staging"), "{stdout}");
     assert!(
         stdout.contains("harden `replay-100` on snapshot 1: green (3/3 expectations met"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("harden `previous-releases` on snapshot 1: green (compatible with toynode-0.0.8, toynode-0.0.9"),
         "{stdout}"
     );
     let status = json(&["harden", "status", "--json"]);
@@ -254,7 +265,7 @@ fn every_bundled_example_adapter_is_valid() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("active stages: spark (4), forge (3), harden (1), temper (2), stamp (1)")
+            .contains("active stages: spark (4), forge (3), harden (2), temper (2), stamp (1)")
     );
 }
 

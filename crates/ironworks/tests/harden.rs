@@ -235,3 +235,172 @@ run = ["true"]
         "{err}"
     );
 }
+
+/// `ironworks demo` into a fresh directory; returns (tempdir, demo dir).
+fn demo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = std::process::Command::new(BIN)
+        .args(["demo", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    (tmp, dir)
+}
+
+fn in_dir(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_tampered_fixture_fails_closed_and_a_clean_copy_is_fetched_again() {
+    let (_tmp, dir) = demo();
+    let digest = "d8105073f543e3e6806cf129b52166edae988ad0fea4f4021bf939e835e95f09";
+    let cached = dir.join(".ironworks/fixtures/sha256").join(digest);
+    let mut bytes = std::fs::read(&cached).expect("the demo cached the fixture");
+    bytes[600] ^= 0xff;
+    std::fs::write(&cached, &bytes).unwrap();
+    let runs_before = serde_json::from_slice::<Value>(
+        &in_dir(&dir, &["runs", "--json", "--limit", "1000"]).stdout,
+    )
+    .unwrap()
+    .as_array()
+    .unwrap()
+    .len();
+
+    let out = in_dir(&dir, &["harden", "run", "--job", "replay-100", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let decisions: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = &decisions[0]["report"];
+    assert!(report["run"].is_null(), "nothing ran: {report:#}");
+    let reason = report["reason"].as_str().unwrap();
+    assert!(reason.starts_with("nothing was run"), "{reason}");
+    assert!(
+        reason.contains("chain-100") && reason.contains(digest),
+        "names the fixture and digests: {reason}"
+    );
+    let runs_after = serde_json::from_slice::<Value>(
+        &in_dir(&dir, &["runs", "--json", "--limit", "1000"]).stdout,
+    )
+    .unwrap()
+    .as_array()
+    .unwrap()
+    .len();
+    assert_eq!(
+        runs_after, runs_before,
+        "no run was started on an unverified fixture"
+    );
+    let status: Value =
+        serde_json::from_slice(&in_dir(&dir, &["harden", "status", "--json"]).stdout).unwrap();
+    // The last *recorded* run of replay-100 is still the demo's green one; the
+    // failure is in the record.
+    let triage: Value =
+        serde_json::from_slice(&in_dir(&dir, &["triage", "--json"]).stdout).unwrap();
+    assert!(
+        triage
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["kind"] == "harden-failure"
+                && t["summary"].as_str().unwrap().contains("nothing was run")),
+        "{triage:#} {status:#}"
+    );
+
+    // The bad entry was removed; the next run fetches a verified copy.
+    let out = in_dir(&dir, &["harden", "run", "--job", "replay-100", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let decisions: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(decisions[0]["report"]["verdict"], "green");
+    assert_eq!(decisions[0]["report"]["fixture"]["sha256"], digest);
+}
+
+#[test]
+fn compat_runs_against_each_previous_release_and_names_the_incompatible_one() {
+    let (_tmp, dir) = demo();
+    // A fake "0.0.7" whose chain hash differs: its replay of a new chain
+    // disagrees with the current node.
+    let src = std::fs::read_to_string(dir.join("src/chain.c")).unwrap();
+    let broken = src.replacen("0x100000001b3", "0x100000001b5", 1);
+    assert_ne!(src, broken, "the FNV prime is where the test expects it");
+    let release = dir.join("fixtures/releases/old");
+    std::fs::create_dir_all(release.join("src")).unwrap();
+    std::fs::write(release.join("src/chain.c"), broken).unwrap();
+    for file in ["src/chain.h", "src/main.c"] {
+        std::fs::copy(dir.join(file), release.join(file)).unwrap();
+    }
+    std::fs::write(
+        release.join("Makefile"),
+        "build/toynode: src/main.c src/chain.c\n\tmkdir -p build\n\tcc -O2 -std=c99 src/main.c src/chain.c -o $@\nall: build/toynode\n",
+    )
+    .unwrap();
+    let tar = dir.join("fixtures/releases/toynode-0.0.7-src.tar");
+    let status = std::process::Command::new("tar")
+        .args(["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "-cf"])
+        .arg(&tar)
+        .args(["-C", release.to_str().unwrap(), "Makefile", "src"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bytes = std::fs::read(&tar).unwrap();
+    let sha = {
+        let out = std::process::Command::new("sha256sum")
+            .arg(&tar)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let adapter = std::fs::read_to_string(dir.join("ironworks.toml")).unwrap();
+    let adapter = adapter.replace(
+        r#"releases = ["toynode-0.0.8", "toynode-0.0.9"]"#,
+        r#"releases = ["toynode-0.0.7", "toynode-0.0.8", "toynode-0.0.9"]"#,
+    ) + &format!(
+        "\n[[fixture]]\nid = \"toynode-0.0.7\"\nkind = \"previous-release\"\nurl = \"file:fixtures/releases/toynode-0.0.7-src.tar\"\nsha256 = \"{sha}\"\nsize = {}\nformat = \"tar\"\n",
+        bytes.len()
+    );
+    std::fs::write(dir.join("ironworks.toml"), adapter).unwrap();
+
+    let out = in_dir(
+        &dir,
+        &["harden", "run", "--job", "previous-releases", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let decisions: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = &decisions[0]["report"];
+    let verdicts: Vec<(&str, &str)> = report["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["release"].as_str().unwrap(),
+                r["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("toynode-0.0.7", "red"),
+            ("toynode-0.0.8", "green"),
+            ("toynode-0.0.9", "green")
+        ],
+        "{report:#}"
+    );
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("incompatible with: toynode-0.0.7"),
+        "{report:#}"
+    );
+}

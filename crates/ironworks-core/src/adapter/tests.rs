@@ -332,3 +332,45 @@ toolstate = "c"
         "{text}"
     );
 }
+
+#[test]
+fn harden_jobs_reference_declared_fixtures_of_the_right_kind() {
+    let head = r#"[project]
+id = "p"
+[stages]
+enable = ["harden"]
+[[fixture]]
+id = "blocks"
+kind = "blocks"
+url = "file:b.tar"
+sha256 = "0000000000000000000000000000000000000000000000000000000000000000"
+size = 1
+format = "tar"
+expect = { "/height" = 1 }
+"#;
+    let ok = parse(&format!(
+        "{head}[[job]]\nname = \"r\"\nstage = \"harden\"\nkind = \"replay\"\nfixture = \"blocks\"\nrun = [\"x\"]\n"
+    ))
+    .unwrap();
+    assert_eq!(ok.fixtures.len(), 1);
+    assert_eq!(
+        ok.job("r").unwrap().harden.fixture.as_deref(),
+        Some("blocks")
+    );
+
+    let errs = errors(&format!(
+        "{head}[[job]]\nname = \"a\"\nstage = \"harden\"\nfixture = \"nope\"\nrun = [\"x\"]\n\
+         [[job]]\nname = \"c\"\nstage = \"harden\"\nkind = \"compat\"\nreleases = [\"blocks\"]\nrun = [\"x\"]\n\
+         [[job]]\nname = \"d\"\nstage = \"harden\"\nkind = \"compat\"\nrun = [\"x\"]\n"
+    ));
+    let text = errs.join("\n");
+    assert!(text.contains("no [[fixture]] with id `nope`"), "{text}");
+    assert!(
+        text.contains("compat releases must be previous-release fixtures"),
+        "{text}"
+    );
+    assert!(
+        text.contains("compat job `d` lists no `releases`"),
+        "{text}"
+    );
+}

@@ -170,13 +170,22 @@ fn walk_the_queue(
         for (job, _, result) in crate::harden::tick(&mut host, None, None, true)? {
             if let Some(result) = result {
                 let checks = result.assertions.iter().filter(|a| a.passed).count();
+                let detail = if result.releases.is_empty() {
+                    format!("{checks}/{} expectations met", result.assertions.len())
+                } else {
+                    let names: Vec<&str> =
+                        result.releases.iter().map(|r| r.release.as_str()).collect();
+                    format!("compatible with {}", names.join(", "))
+                };
                 println!(
-                    "harden `{job}` on snapshot {}: {} ({checks}/{} expectations met; report {}/report.md)",
+                    "harden `{job}` on snapshot {}: {} ({detail}; report {}/report.md)",
                     result.snapshot,
                     result.verdict,
-                    result.assertions.len(),
-                    crate::runner::run_dir(state, ironworks_core::record::RunId(result.run))
-                        .display()
+                    crate::runner::run_dir(
+                        state,
+                        ironworks_core::record::RunId(result.run.unwrap_or(0))
+                    )
+                    .display()
                 );
             }
         }

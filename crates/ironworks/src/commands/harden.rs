@@ -63,7 +63,7 @@ fn tick(
                     report.verdict,
                     report.snapshot,
                     short(&report.commit),
-                    report.run,
+                    report.run.map_or("-".to_owned(), |r| r.to_string()),
                     report
                         .reason
                         .as_deref()
