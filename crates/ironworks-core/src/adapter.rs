@@ -119,6 +119,25 @@ pub struct HardenJob {
     pub fixture: Option<String>,
     /// Compat jobs: the previous-release fixtures run against, in order.
     pub releases: Vec<String>,
+    /// Fuzz jobs: what to fuzz, and the limits.
+    pub fuzz: Option<FuzzSettings>,
+}
+
+/// The `fuzz` table of a fuzz job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FuzzSettings {
+    /// The fuzz binary the job's command builds, relative to the checkout.
+    pub binary: String,
+    /// Targets to run; empty means every target the binary lists when
+    /// `PRINT_ALL_FUZZ_TARGETS_AND_ABORT` is set (Bitcoin Core style).
+    pub targets: Vec<String>,
+    #[serde(with = "duration_ms")]
+    pub budget: Duration,
+    #[serde(with = "duration_ms")]
+    pub input_timeout: Duration,
+    pub rss_limit_mb: u64,
+    /// A fuzz-corpus fixture seeding every target.
+    pub corpus: Option<String>,
 }
 
 /// The stage policy: which stages this deployment wants.
@@ -395,7 +414,20 @@ struct RawJob {
     fixture: Option<Spanned<String>>,
     #[serde(default)]
     releases: Vec<Spanned<String>>,
+    fuzz: Option<Spanned<RawFuzz>>,
     description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawFuzz {
+    binary: Spanned<String>,
+    #[serde(default)]
+    targets: Vec<Spanned<String>>,
+    budget: Option<Spanned<String>>,
+    input_timeout: Option<Spanned<String>>,
+    rss_limit_mb: Option<u64>,
+    corpus: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -572,6 +604,61 @@ impl<'a> Validator<'a> {
                 format!("compat job `{}` lists no `releases`", raw.name.get_ref()),
             )
             .help = Some("add releases = [\"<previous-release fixture id>\", ...]".into());
+        }
+        match (&raw.fuzz, harden.kind) {
+            (Some(fuzz), HardenKind::Fuzz) => {
+                let settings = fuzz.get_ref();
+                self.relative_path("fuzz binary", &settings.binary);
+                for target in &settings.targets {
+                    if let Err(why) = check_name(target.get_ref()) {
+                        self.error(target, format!("invalid fuzz target: {why}"));
+                    }
+                }
+                if let Some(corpus) = &settings.corpus {
+                    match self.fixtures.iter().find(|f| f.id == *corpus.get_ref()) {
+                        Some(f) if f.kind == crate::fixture::FixtureKind::FuzzCorpus => {}
+                        Some(f) => {
+                            self.error(
+                                corpus,
+                                format!(
+                                    "fixture `{}` is a {} fixture, not a fuzz-corpus",
+                                    f.id,
+                                    f.kind.as_str()
+                                ),
+                            );
+                        }
+                        None => {
+                            self.error(
+                                corpus,
+                                format!("no [[fixture]] with id `{}`", corpus.get_ref()),
+                            );
+                        }
+                    }
+                }
+                harden.fuzz = Some(FuzzSettings {
+                    binary: settings.binary.get_ref().clone(),
+                    targets: settings
+                        .targets
+                        .iter()
+                        .map(|t| t.get_ref().clone())
+                        .collect(),
+                    budget: self.duration(&settings.budget, Duration::from_secs(60)),
+                    input_timeout: self.duration(&settings.input_timeout, Duration::from_secs(25)),
+                    rss_limit_mb: settings.rss_limit_mb.unwrap_or(2560),
+                    corpus: settings.corpus.as_ref().map(|c| c.get_ref().clone()),
+                });
+            }
+            (Some(fuzz), _) => {
+                self.error(fuzz, "the `fuzz` table is for fuzz jobs (kind = \"fuzz\")");
+            }
+            (None, HardenKind::Fuzz) if in_harden => {
+                self.error(
+                    &raw.name,
+                    format!("fuzz job `{}` has no `fuzz` table", raw.name.get_ref()),
+                )
+                .help = Some("add fuzz = { binary = \"build/fuzz\", budget = \"60s\" }".into());
+            }
+            _ => {}
         }
         if !raw.releases.is_empty() && harden.kind != HardenKind::Compat {
             self.error(

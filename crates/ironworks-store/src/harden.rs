@@ -93,3 +93,70 @@ impl Store {
             .optional()?)
     }
 }
+
+/// A unique fuzz crash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FuzzFinding {
+    pub job: String,
+    pub target: String,
+    pub signature: String,
+    pub crash_type: String,
+    pub reproducer: String,
+    pub first_run: i64,
+    pub last_run: i64,
+    pub seen: i64,
+}
+
+impl Store {
+    /// Record a crash; returns whether its signature is new for this job.
+    /// A known signature only counts another sighting.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record_fuzz_crash(
+        &mut self,
+        project: &str,
+        job: &str,
+        target: &str,
+        signature: &str,
+        crash_type: &str,
+        reproducer: &str,
+        run: i64,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let inserted = tx.execute(
+            "INSERT OR IGNORE INTO fuzz_findings
+                 (project, job, target, signature, crash_type, reproducer, first_run, last_run, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)",
+            params![project, job, target, signature, crash_type, reproducer, run, at.0],
+        )?;
+        if inserted == 0 {
+            tx.execute(
+                "UPDATE fuzz_findings SET seen = seen + 1, last_run = ?4
+                 WHERE project = ?1 AND job = ?2 AND signature = ?3",
+                params![project, job, signature, run],
+            )?;
+        }
+        tx.commit()?;
+        Ok(inserted == 1)
+    }
+
+    pub fn fuzz_findings(&self, project: &str) -> Result<Vec<FuzzFinding>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT job, target, signature, crash_type, reproducer, first_run, last_run, seen
+             FROM fuzz_findings WHERE project = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([project], |r| {
+            Ok(FuzzFinding {
+                job: r.get(0)?,
+                target: r.get(1)?,
+                signature: r.get(2)?,
+                crash_type: r.get(3)?,
+                reproducer: r.get(4)?,
+                first_run: r.get(5)?,
+                last_run: r.get(6)?,
+                seen: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

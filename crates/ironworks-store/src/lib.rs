@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_toolstate.sql"),
     include_str!("migrations/0004_harden.sql"),
     include_str!("migrations/0005_log_index.sql"),
+    include_str!("migrations/0006_fuzz_findings.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]

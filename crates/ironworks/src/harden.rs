@@ -4,15 +4,13 @@
 //! the core's `harden` module; this module runs the jobs, checks replay
 //! expectations, writes `report.json` and `report.md`, and records failures.
 
-use std::path::Path;
-
 use ironworks_core::Stage;
 use ironworks_core::adapter::{Gate, HardenKind, Job};
 use ironworks_core::gate::RunStatus;
 use ironworks_core::graph::StagePlan;
 use ironworks_core::harden::{self, Assertion, Due, LastRun, Schedule};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ironworks_cache::FixtureStore;
 use ironworks_core::fixture::Fixture;
@@ -46,6 +44,8 @@ pub struct HardenReport {
     pub fixture: Option<FixtureUse>,
     /// Compat jobs: one result per previous release.
     pub releases: Vec<ReleaseResult>,
+    /// Fuzz jobs: one result per target.
+    pub fuzz: Vec<FuzzTargetReport>,
     /// Why it is red, in words.
     pub reason: Option<String>,
 }
@@ -56,6 +56,33 @@ pub struct FixtureUse {
     pub id: String,
     pub sha256: String,
     pub size: u64,
+}
+
+/// A fuzz job's run of one target.
+#[derive(Debug, Clone, Serialize)]
+pub struct FuzzTargetReport {
+    pub target: String,
+    pub stats: ironworks_core::fuzz::FuzzStats,
+    pub new_inputs: usize,
+    pub corpus_before: usize,
+    pub corpus_after: usize,
+    /// Killed at its wall-clock limit (a hang), not a crash.
+    pub timed_out: bool,
+    /// Inputs that hit the per-input timeout: reported, not crashes.
+    pub timeouts: usize,
+    pub crashes: Vec<FuzzCrashReport>,
+    pub error: Option<String>,
+}
+
+/// A crash, with whether its signature was seen before.
+#[derive(Debug, Clone, Serialize)]
+pub struct FuzzCrashReport {
+    pub signature: String,
+    pub crash_type: String,
+    pub reproduced: bool,
+    /// First time this signature was seen for this job: a new finding.
+    pub new: bool,
+    pub reproducer: String,
 }
 
 /// A compat job against one previous release.
@@ -189,13 +216,15 @@ fn run_one(
         assertions: Vec::new(),
         fixture: None,
         releases: Vec::new(),
+        fuzz: Vec::new(),
         reason: None,
     };
     let mut expect = BTreeMap::new();
     let mut env = Vec::new();
     let mut unpacked = Vec::new();
 
-    if let Some(id) = &job.harden.fixture {
+    let corpus_fixture = job.harden.fuzz.as_ref().and_then(|f| f.corpus.clone());
+    for id in job.harden.fixture.iter().chain(corpus_fixture.iter()) {
         match prepare_fixture(host, id) {
             Ok((dir, fixture)) => {
                 expect.extend(fixture.expect.clone());
@@ -237,7 +266,8 @@ fn run_one(
                         "IRONWORKS_PREVIOUS_RELEASE_DIR".to_owned(),
                         dir.display().to_string(),
                     ));
-                    let outcome = execute(host, job, snapshot, &release_env, &BTreeMap::new())?;
+                    let outcome =
+                        execute(host, job, snapshot, &release_env, &BTreeMap::new(), &[])?;
                     unpacked.push(dir);
                     last_run = Some(outcome.run);
                     report.log = outcome.log.clone();
@@ -270,7 +300,46 @@ fn run_one(
         return finish(host, report, snapshot, last_run);
     }
 
-    let outcome = execute(host, job, snapshot, &env, &expect)?;
+    if let (HardenKind::Fuzz, Some(settings)) = (job.harden.kind, job.harden.fuzz.clone()) {
+        let outcome = execute(
+            host,
+            job,
+            snapshot,
+            &env,
+            &BTreeMap::new(),
+            std::slice::from_ref(&settings.binary),
+        )?;
+        report.log = outcome.log.clone();
+        report.wall_ms = outcome.wall_ms;
+        if let Some(reason) = outcome.reason {
+            report.reason = Some(format!("the fuzz binary did not build: {reason}"));
+        } else {
+            match outcome.artifacts.iter().find(|a| a.path == settings.binary) {
+                None => {
+                    report.reason = Some(format!(
+                        "the job did not produce the fuzz binary {}",
+                        settings.binary
+                    ))
+                }
+                Some(binary) => {
+                    let seeds: Vec<PathBuf> = unpacked.clone();
+                    fuzz_targets(
+                        host,
+                        job,
+                        &settings,
+                        Path::new(&binary.stored_at),
+                        &seeds,
+                        outcome.run,
+                        &mut report,
+                    )?;
+                }
+            }
+        }
+        cleanup(&unpacked);
+        return finish(host, report, snapshot, Some(outcome.run));
+    }
+
+    let outcome = execute(host, job, snapshot, &env, &expect, &[])?;
     cleanup(&unpacked);
     report.wall_ms = outcome.wall_ms;
     report.log = outcome.log;
@@ -287,6 +356,7 @@ struct Execution {
     log: Option<String>,
     assertions: Vec<Assertion>,
     reason: Option<String>,
+    artifacts: Vec<ironworks_core::record::ArtifactRecord>,
 }
 
 /// Run the job (with the jobs it needs) on the snapshot, with extra
@@ -297,6 +367,7 @@ fn execute(
     snapshot: &SnapshotRecord,
     env: &[(String, String)],
     expect: &BTreeMap<String, serde_json::Value>,
+    keep: &[String],
 ) -> Result<Execution, Failure> {
     let adapter = &host.loaded.adapter;
     // The output file is kept as an artifact so it can be read after the
@@ -306,6 +377,7 @@ fn execute(
         runnable.artifacts.push(output.clone());
     }
     runnable.env.extend(env.iter().cloned());
+    runnable.artifacts.extend(keep.iter().cloned());
     let plan = StagePlan {
         stage: Stage::Harden,
         jobs: StagePlan::selected(adapter, Stage::Harden, &[job])
@@ -383,7 +455,175 @@ fn execute(
         log: record.log.clone(),
         assertions,
         reason,
+        artifacts: record.artifacts.clone(),
     })
+}
+
+/// Run every fuzz target of a fuzz job against its persistent corpus and
+/// record crashes as findings, deduplicated by signature.
+fn fuzz_targets(
+    host: &mut Host<'_>,
+    job: &Job,
+    settings: &ironworks_core::adapter::FuzzSettings,
+    binary: &Path,
+    seeds: &[PathBuf],
+    run: i64,
+    report: &mut HardenReport,
+) -> Result<(), Failure> {
+    use ironworks_exec::fuzz::{FuzzJob, FuzzLimits, list_targets, run_target};
+    // The artifact copy is not executable; the binary must be.
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(binary, std::fs::Permissions::from_mode(0o755));
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::environment(format!("cannot start the async runtime: {e}")))?;
+    let (_cancel_tx, cancel) = tokio::sync::watch::channel(ironworks_exec::Cancel::No);
+    let work = host.state_dir.join("work").join(format!("fuzz-{run}"));
+    // The fuzzer finds llvm-symbolizer (for named stack frames) on PATH.
+    let env: Vec<(String, String)> = ["PATH", "HOME"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+        .collect();
+    let targets = if settings.targets.is_empty() {
+        match runtime.block_on(list_targets(
+            binary,
+            &work.join("list"),
+            &env,
+            std::time::Duration::from_secs(60),
+            cancel.clone(),
+        )) {
+            Ok(targets) => targets,
+            Err(err) => {
+                report.reason = Some(format!(
+                    "cannot list the fuzz targets: {}",
+                    crate::error::chain(&err)
+                ));
+                return Ok(());
+            }
+        }
+    } else {
+        settings.targets.clone()
+    };
+    let project = host.project().to_owned();
+    let mut problems = Vec::new();
+    for target in targets {
+        let corpus = host
+            .state_dir
+            .join("fuzz")
+            .join("corpus")
+            .join(&job.name)
+            .join(&target);
+        let _ = std::fs::create_dir_all(&corpus);
+        let fuzz_job = FuzzJob {
+            binary: binary.to_owned(),
+            target: target.clone(),
+            work_dir: work.join(&target),
+            corpus,
+            seeds: seeds
+                .iter()
+                .map(|dir| {
+                    if dir.join(&target).is_dir() {
+                        dir.join(&target)
+                    } else {
+                        dir.clone()
+                    }
+                })
+                .collect(),
+            env: env.clone(),
+            extra_args: Vec::new(),
+            limits: FuzzLimits {
+                budget: settings.budget,
+                input_timeout: settings.input_timeout,
+                rss_limit_mb: settings.rss_limit_mb,
+                ..FuzzLimits::default()
+            },
+        };
+        let outcome = match runtime.block_on(run_target(&fuzz_job, cancel.clone())) {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                let error = crate::error::chain(&err);
+                problems.push(format!("{target}: {error}"));
+                report.fuzz.push(FuzzTargetReport {
+                    target,
+                    stats: Default::default(),
+                    new_inputs: 0,
+                    corpus_before: 0,
+                    corpus_after: 0,
+                    timed_out: false,
+                    timeouts: 0,
+                    crashes: Vec::new(),
+                    error: Some(error),
+                });
+                continue;
+            }
+        };
+        let mut crashes = Vec::new();
+        for crash in &outcome.crashes {
+            // Keep the reproducer beyond the work directory.
+            let key = crash.signature.key();
+            let kept = host
+                .state_dir
+                .join("fuzz")
+                .join("findings")
+                .join(&job.name)
+                .join(ironworks_exec::artifacts::hex(
+                    &key.as_bytes()[..key.len().min(24)],
+                ));
+            let _ = std::fs::create_dir_all(&kept);
+            let reproducer = kept.join(crash.reproducer.file_name().unwrap_or_default());
+            let _ = std::fs::copy(&crash.reproducer, &reproducer);
+            let new = host.store.record_fuzz_crash(
+                &project,
+                &job.name,
+                &target,
+                &key,
+                crash.kind.crash_type(),
+                &reproducer.display().to_string(),
+                run,
+                now(),
+            )?;
+            crashes.push(FuzzCrashReport {
+                signature: key,
+                crash_type: crash.kind.crash_type().to_owned(),
+                reproduced: crash.reproduced,
+                new,
+                reproducer: reproducer.display().to_string(),
+            });
+        }
+        if !crashes.is_empty() {
+            let new = crashes.iter().filter(|c| c.new).count();
+            problems.push(format!("{target}: {} crash(es), {new} new", crashes.len()));
+        }
+        if outcome.timed_out || !outcome.timeouts.is_empty() {
+            problems.push(format!(
+                "{target}: timeout ({})",
+                if outcome.timed_out {
+                    "killed at its wall-clock limit"
+                } else {
+                    "an input ran past -timeout"
+                }
+            ));
+        }
+        report.fuzz.push(FuzzTargetReport {
+            target,
+            stats: outcome.stats.clone(),
+            new_inputs: outcome.new_inputs,
+            corpus_before: outcome.corpus_before,
+            corpus_after: outcome.corpus_after,
+            timed_out: outcome.timed_out,
+            timeouts: outcome.timeouts.len(),
+            crashes,
+            error: None,
+        });
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    if !problems.is_empty() {
+        report.reason = Some(problems.join("; "));
+    }
+    Ok(())
 }
 
 /// Fetch (once), verify (always) and unpack a fixture into a fresh directory.
@@ -551,6 +791,26 @@ fn write_report(dir: &Path, report: &HardenReport) -> Result<String, Failure> {
     }
     if let Some(reason) = &report.reason {
         md.push_str(&format!("- reason: {reason}\n"));
+    }
+    if !report.fuzz.is_empty() {
+        md.push_str("\n| target | execs | coverage | new inputs | corpus | crashes | timeouts |\n|---|---|---|---|---|---|---|\n");
+        for t in &report.fuzz {
+            md.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} -> {} | {} | {} |\n",
+                t.target,
+                t.stats.execs.map_or("-".into(), |x| x.to_string()),
+                t.stats.coverage.map_or("-".into(), |x| x.to_string()),
+                t.new_inputs,
+                t.corpus_before,
+                t.corpus_after,
+                t.crashes
+                    .iter()
+                    .map(|c| format!("{}{}", c.crash_type, if c.new { " (new)" } else { "" }))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                t.timeouts + usize::from(t.timed_out),
+            ));
+        }
     }
     if !report.releases.is_empty() {
         md.push_str("\n| previous release | sha256 | run | verdict |\n|---|---|---|---|\n");

@@ -186,6 +186,7 @@ fn the_demo_creates_a_repository_runs_spark_and_later_commands_need_no_flags() {
             "forge-snapshot",
             "harden",
             "harden",
+            "harden",
             "harden"
         ],
         "{runs:#?}"
@@ -265,7 +266,7 @@ fn every_bundled_example_adapter_is_valid() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("active stages: spark (4), forge (3), harden (2), temper (2), stamp (1)")
+            .contains("active stages: spark (4), forge (3), harden (3), temper (2), stamp (1)")
     );
 }
 

@@ -404,3 +404,51 @@ fn compat_runs_against_each_previous_release_and_names_the_incompatible_one() {
         "{report:#}"
     );
 }
+
+#[test]
+fn fuzz_crashes_become_findings_deduplicated_across_runs_and_the_corpus_persists() {
+    let (_tmp, dir) = demo();
+    // The demo fuzzed parse_block and replay_chain into a persistent corpus.
+    let corpus = dir.join(".ironworks/fuzz/corpus/fuzz/parse_block");
+    let kept = std::fs::read_dir(&corpus).unwrap().count();
+    assert!(kept > 3, "the corpus grew beyond the seeds: {kept}");
+    // A second job fuzzes the harness's `canary` target, which crashes on
+    // inputs starting with FUZZ (it exists to prove crash handling).
+    let adapter = std::fs::read_to_string(dir.join("ironworks.toml")).unwrap()
+        + r#"
+[[job]]
+name = "fuzz-canary"
+stage = "harden"
+kind = "fuzz"
+run = ["make", "fuzz"]
+fuzz = { binary = "build-fuzz/fuzz", targets = ["canary"], budget = "5s", input-timeout = "5s" }
+"#;
+    std::fs::write(dir.join("ironworks.toml"), adapter).unwrap();
+
+    let mut signatures = Vec::new();
+    for round in 0..2 {
+        let out = in_dir(&dir, &["harden", "run", "--job", "fuzz-canary", "--json"]);
+        assert_eq!(out.status.code(), Some(1), "a crash is red: {}", text(&out));
+        let decisions: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let target = &decisions[0]["report"]["fuzz"][0];
+        assert_eq!(target["target"], "canary");
+        let crash = &target["crashes"][0];
+        assert_eq!(crash["crash_type"], "heap-buffer-overflow", "{target:#}");
+        assert_eq!(crash["reproduced"], true);
+        assert_eq!(crash["new"], round == 0, "round {round}: {crash:#}");
+        assert!(std::path::Path::new(crash["reproducer"].as_str().unwrap()).exists());
+        signatures.push(crash["signature"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(signatures[0], signatures[1], "the same crash, deduplicated");
+
+    // The regular fuzz job resumes from its corpus.
+    let out = in_dir(&dir, &["harden", "run", "--job", "fuzz", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let decisions: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let parse_block = &decisions[0]["report"]["fuzz"][0];
+    assert_eq!(parse_block["target"], "parse_block");
+    assert_eq!(
+        parse_block["corpus_before"].as_u64().unwrap() as usize,
+        kept
+    );
+}

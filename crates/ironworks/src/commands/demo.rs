@@ -170,7 +170,14 @@ fn walk_the_queue(
         for (job, _, result) in crate::harden::tick(&mut host, None, None, true)? {
             if let Some(result) = result {
                 let checks = result.assertions.iter().filter(|a| a.passed).count();
-                let detail = if result.releases.is_empty() {
+                let detail = if !result.fuzz.is_empty() {
+                    let execs: u64 = result.fuzz.iter().filter_map(|t| t.stats.execs).sum();
+                    let corpus: usize = result.fuzz.iter().map(|t| t.corpus_after).sum();
+                    format!(
+                        "{} targets, {execs} executions, corpus {corpus} inputs",
+                        result.fuzz.len()
+                    )
+                } else if result.releases.is_empty() {
                     format!("{checks}/{} expectations met", result.assertions.len())
                 } else {
                     let names: Vec<&str> =
