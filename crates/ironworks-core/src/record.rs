@@ -100,6 +100,9 @@ pub struct JobRunRecord {
     pub tests: Option<TestCounts>,
     pub test_failures: Vec<TestFailure>,
     pub artifacts: Vec<ArtifactRecord>,
+    /// Peak resident memory of the job's process group, KiB, sampled every
+    /// 250 ms while it ran.
+    pub peak_rss_kb: Option<u64>,
 }
 
 /// Counts from a job's JUnit report.

@@ -58,7 +58,14 @@ pub struct Finished {
     pub killed_leftovers: bool,
     pub started: SystemTime,
     pub duration: Duration,
+    /// Peak resident memory of the job's process group, in KiB, sampled every
+    /// [`RSS_SAMPLE_INTERVAL`] while it ran (a job shorter than that may be
+    /// seen once or not at all).
+    pub peak_rss_kb: Option<u64>,
 }
+
+/// How often the job's memory is sampled.
+pub const RSS_SAMPLE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Run one job to its end. `cancel` may be raised at any time.
 pub async fn supervise(launch: Launch, mut cancel: watch::Receiver<Cancel>) -> Finished {
@@ -71,6 +78,7 @@ pub async fn supervise(launch: Launch, mut cancel: watch::Receiver<Cancel>) -> F
         killed_leftovers: false,
         started,
         duration: clock.elapsed(),
+        peak_rss_kb: None,
     };
     let Some((program, args)) = launch.argv.split_first() else {
         return failed("the job has an empty command".into());
@@ -123,11 +131,23 @@ pub async fn supervise(launch: Launch, mut cancel: watch::Receiver<Cancel>) -> F
     };
     let pgid = child.id().expect("a freshly spawned child has a pid") as libc::pid_t;
 
-    // Phase 1: the job runs until it exits, times out or is cancelled.
-    let first = tokio::select! {
-        status = child.wait() => Ok(status),
-        () = tokio::time::sleep(launch.timeout) => Err(Ending::TimedOut),
-        () = raised(&mut cancel, Cancel::Graceful) => Err(Ending::Cancelled),
+    // Phase 1: the job runs until it exits, times out or is cancelled; its
+    // memory is sampled meanwhile.
+    let deadline = tokio::time::sleep(launch.timeout);
+    tokio::pin!(deadline);
+    let mut sampler = tokio::time::interval(RSS_SAMPLE_INTERVAL);
+    let mut peak_rss_kb: Option<u64> = None;
+    let first = loop {
+        tokio::select! {
+            status = child.wait() => break Ok(status),
+            () = &mut deadline => break Err(Ending::TimedOut),
+            () = raised(&mut cancel, Cancel::Graceful) => break Err(Ending::Cancelled),
+            _ = sampler.tick() => {
+                if let Some(kb) = reaper::group_rss_kb(pgid) {
+                    peak_rss_kb = Some(peak_rss_kb.map_or(kb, |p| p.max(kb)));
+                }
+            }
+        }
     };
 
     // Phase 2: make sure nothing of the job is left.
@@ -186,6 +206,7 @@ pub async fn supervise(launch: Launch, mut cancel: watch::Receiver<Cancel>) -> F
         killed_leftovers,
         started,
         duration: clock.elapsed(),
+        peak_rss_kb,
     }
 }
 

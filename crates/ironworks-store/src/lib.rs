@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_harden.sql"),
     include_str!("migrations/0005_log_index.sql"),
     include_str!("migrations/0006_fuzz_findings.sql"),
+    include_str!("migrations/0007_peak_memory.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +90,8 @@ pub struct JobFinish {
     pub signal: Option<i32>,
     pub reason: Option<String>,
     pub finished_at: Timestamp,
+    /// Peak resident memory of the job's process group, KiB, when sampled.
+    pub peak_rss_kb: Option<u64>,
     pub tests: Option<TestCounts>,
     pub test_failures: Vec<TestFailure>,
     pub artifacts: Vec<ArtifactRecord>,
@@ -103,6 +106,7 @@ impl JobFinish {
             signal: None,
             reason: Some(reason),
             finished_at: at,
+            peak_rss_kb: None,
             tests: None,
             test_failures: Vec::new(),
             artifacts: Vec::new(),
@@ -225,7 +229,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.prepare_cached(
             "UPDATE job_runs SET status = ?2, exit_code = ?3, signal = ?4, reason = ?5,
-                 finished_at = ?6, tests_total = ?7, tests_failed = ?8, tests_skipped = ?9
+                 finished_at = ?6, tests_total = ?7, tests_failed = ?8, tests_skipped = ?9,
+                 peak_rss_kb = ?10
              WHERE id = ?1",
         )?
         .execute(params![
@@ -238,6 +243,7 @@ impl Store {
             finish.tests.map(|t| t.total),
             finish.tests.map(|t| t.failed),
             finish.tests.map(|t| t.skipped),
+            finish.peak_rss_kb.map(|kb| kb as i64),
         ])?;
         for failure in &finish.test_failures {
             tx.execute(
@@ -328,7 +334,7 @@ impl Store {
         let Some(run) = run else { return Ok(None) };
         let mut stmt = self.conn.prepare(
             "SELECT id, job, gate, argv, status, exit_code, signal, reason, started_at,
-                    finished_at, log_path, tests_total, tests_failed, tests_skipped
+                    finished_at, log_path, tests_total, tests_failed, tests_skipped, peak_rss_kb
              FROM job_runs WHERE run_id = ?1 ORDER BY position",
         )?;
         let mut jobs = stmt
@@ -442,6 +448,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRunRecord>> {
             },
             test_failures: Vec::new(),
             artifacts: Vec::new(),
+            peak_rss_kb: r.get::<_, Option<i64>>(14)?.map(|kb| kb as u64),
         })
     })();
     Ok(record)

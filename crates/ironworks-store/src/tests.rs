@@ -29,6 +29,7 @@ fn passed(at: i64) -> JobFinish {
         signal: None,
         reason: None,
         finished_at: Timestamp(at),
+        peak_rss_kb: Some(1234),
         tests: Some(TestCounts {
             total: 3,
             failed: 1,
@@ -74,6 +75,7 @@ fn a_run_round_trips_with_its_jobs() {
     assert_eq!(build.job, "build");
     assert_eq!(build.argv, ["make", "build"]);
     assert_eq!(build.duration_ms, Some(500));
+    assert_eq!(build.peak_rss_kb, Some(1234));
     assert_eq!(build.tests.unwrap().failed, 1);
     assert_eq!(build.test_failures[0].name, "chain::link");
     assert_eq!(build.artifacts[0].size, 10);

@@ -38,6 +38,8 @@ pub struct HardenReport {
     pub verdict: String,
     pub argv: Vec<String>,
     pub wall_ms: Option<i64>,
+    /// Peak resident memory of the job's process group (KiB, sampled).
+    pub peak_rss_kb: Option<u64>,
     pub log: Option<String>,
     pub assertions: Vec<Assertion>,
     /// The fixture the job ran on, with its verified digest.
@@ -212,6 +214,7 @@ fn run_one(
         verdict: "red".into(),
         argv: job.command.argv(),
         wall_ms: None,
+        peak_rss_kb: None,
         log: None,
         assertions: Vec::new(),
         fixture: None,
@@ -342,6 +345,7 @@ fn run_one(
     let outcome = execute(host, job, snapshot, &env, &expect, &[])?;
     cleanup(&unpacked);
     report.wall_ms = outcome.wall_ms;
+    report.peak_rss_kb = outcome.peak_rss_kb;
     report.log = outcome.log;
     report.assertions = outcome.assertions;
     report.reason = outcome.reason;
@@ -353,6 +357,7 @@ fn run_one(
 struct Execution {
     run: i64,
     wall_ms: Option<i64>,
+    peak_rss_kb: Option<u64>,
     log: Option<String>,
     assertions: Vec<Assertion>,
     reason: Option<String>,
@@ -452,6 +457,7 @@ fn execute(
     Ok(Execution {
         run: run.0,
         wall_ms: record.duration_ms,
+        peak_rss_kb: record.peak_rss_kb,
         log: record.log.clone(),
         assertions,
         reason,
@@ -771,7 +777,7 @@ fn write_report(dir: &Path, report: &HardenReport) -> Result<String, Failure> {
     )
     .map_err(io)?;
     let mut md = format!(
-        "# Harden report: `{}` on snapshot {}\n\n- verdict: **{}**\n- kind: {:?}, gate: {}\n- commit: `{}`\n- run: {}\n- argv: `{}`\n- wall time: {} ms\n- log: `{}`\n",
+        "# Harden report: `{}` on snapshot {}\n\n- verdict: **{}**\n- kind: {:?}, gate: {}\n- commit: `{}`\n- run: {}\n- argv: `{}`\n- wall time: {} ms\n- peak memory: {} KiB\n- log: `{}`\n",
         report.job,
         report.snapshot,
         report.verdict,
@@ -781,6 +787,9 @@ fn write_report(dir: &Path, report: &HardenReport) -> Result<String, Failure> {
         report.run.map_or("-".into(), |r| r.to_string()),
         report.argv.join(" "),
         report.wall_ms.unwrap_or(0),
+        report
+            .peak_rss_kb
+            .map_or("-".to_owned(), |kb| kb.to_string()),
         report.log.as_deref().unwrap_or("-"),
     );
     if let Some(fixture) = &report.fixture {

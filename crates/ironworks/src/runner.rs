@@ -602,6 +602,7 @@ async fn run_job(mut task: JobTask, cancel: watch::Receiver<Cancel>) -> JobResul
                 killed_leftovers: false,
                 started: std::time::SystemTime::now(),
                 duration: Duration::ZERO,
+                peak_rss_kb: None,
             }
         }
     };
@@ -672,6 +673,7 @@ fn conclude(
         signal: finished.signal,
         reason: (!reason.is_empty()).then_some(reason),
         finished_at: Timestamp::from_system(finished.started + finished.duration),
+        peak_rss_kb: finished.peak_rss_kb,
         tests: report.as_ref().map(|r| r.counts),
         test_failures: report.map(|r| r.failures).unwrap_or_default(),
         artifacts: collected.artifacts,

@@ -317,6 +317,12 @@ fn a_tampered_fixture_fails_closed_and_a_clean_copy_is_fetched_again() {
     let decisions: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(decisions[0]["report"]["verdict"], "green");
     assert_eq!(decisions[0]["report"]["fixture"]["sha256"], digest);
+    assert!(
+        decisions[0]["report"]["peak_rss_kb"]
+            .as_u64()
+            .is_some_and(|kb| kb > 0),
+        "the replay report records peak memory: {decisions:#}"
+    );
 }
 
 #[test]
