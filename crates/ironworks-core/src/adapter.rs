@@ -1139,7 +1139,7 @@ fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
 }
 
 /// Names end up in file paths and URLs, so they are restricted.
-fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     match chars.next() {
         None => return Err("expected a non-empty name".into()),

@@ -232,7 +232,8 @@ pub fn parse_fixtures(file: &str, source: &str) -> Result<Vec<Fixture>, Diagnost
         let raw = spanned.into_inner();
 
         let id = raw.id.get_ref().clone();
-        if let Err(why) = check_id(&id) {
+        // Ids name cache entries and run directories: the adapter's name rule.
+        if let Err(why) = crate::adapter::check_name(&id) {
             problems.error(raw.id.span(), format!("invalid fixture id: {why}"));
         }
         if let Some(first) = seen.get(&id) {
@@ -388,28 +389,6 @@ fn kind_names() -> String {
         .map(|k| k.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Ids name cache entries and run directories: letters, digits, `-`, `_`, `.`.
-fn check_id(id: &str) -> Result<(), String> {
-    let mut chars = id.chars();
-    match chars.next() {
-        None => return Err("expected a non-empty id".into()),
-        Some(c) if !c.is_ascii_alphanumeric() => {
-            return Err(format!("`{id}` must start with a letter or digit"));
-        }
-        _ => {}
-    }
-    if let Some(bad) = chars.find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
-        return Err(format!(
-            "`{id}` contains `{bad}`; use letters, digits, `-`, `_` and `.`"
-        ));
-    }
-    if id.len() > 100 {
-        return Err("ids are at most 100 characters".into());
-    }
-    Ok(())
 }
 
 /// RFC 6901: empty (the whole document) or `/`-separated tokens where `~` is

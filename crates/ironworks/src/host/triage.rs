@@ -163,18 +163,9 @@ fn revert(
                 "{summary_base}; its revert conflicts with later promotions in {}: revert it by hand",
                 paths.join(", ")
             );
-            host.store.add_triage(&NewTriage {
-                project,
-                kind: "culprit".into(),
-                snapshot,
-                prs: vec![culprit.pr],
-                job: None,
-                runs: evidence,
-                summary: summary.clone(),
-                at: now(),
-            })?;
-            report.notes.push(summary);
-            return Ok(());
+            return record_culprit(
+                host, project, culprit.pr, snapshot, evidence, summary, report,
+            );
         }
     };
     let at = now();
@@ -206,17 +197,32 @@ fn revert(
         short(&revert),
         if green { "green" } else { "still red" }
     );
+    report.reverted.push(culprit.pr);
+    record_culprit(
+        host, project, culprit.pr, snapshot, evidence, summary, report,
+    )
+}
+
+/// The bug record of an isolated culprit, linked to its PR and the evidence.
+fn record_culprit(
+    host: &mut Host<'_>,
+    project: String,
+    pr: i64,
+    snapshot: Option<i64>,
+    evidence: Vec<i64>,
+    summary: String,
+    report: &mut QueueReport,
+) -> Result<(), Failure> {
     host.store.add_triage(&NewTriage {
         project,
         kind: "culprit".into(),
         snapshot,
-        prs: vec![culprit.pr],
+        prs: vec![pr],
         job: None,
         runs: evidence,
         summary: summary.clone(),
         at: now(),
     })?;
-    report.reverted.push(culprit.pr);
     report.notes.push(summary);
     Ok(())
 }
