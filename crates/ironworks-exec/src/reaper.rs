@@ -63,36 +63,43 @@ pub async fn settle_group(pgid: libc::pid_t) {
     let _ = tokio::time::timeout(Duration::from_secs(2), until_group_gone(pgid)).await;
 }
 
-/// Resident memory, in KiB, of every process in the group (from
-/// `/proc/<pid>/stat`: field 5 is the process group, field 24 the resident
-/// pages). `None` when no process of the group was found.
-pub fn group_rss_kb(pgid: libc::pid_t) -> Option<u64> {
+/// Resident memory, in KiB, of a process and all its descendants (the
+/// job's tree, walked from its leader through `/proc/<pid>/task/*/children`,
+/// summing `statm`'s resident pages). `None` when the leader is gone. A walk
+/// costs a few small reads per process of the tree, not a scan of `/proc`.
+pub fn tree_rss_kb(leader: libc::pid_t) -> Option<u64> {
     // SAFETY: sysconf has no memory effects.
     let page_kb = (unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).max(4096) as u64 / 1024;
     let mut total = 0u64;
     let mut found = false;
-    for entry in fs::read_dir("/proc").ok()?.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
+    let mut pending = vec![leader];
+    let mut visited = 0usize;
+    while let Some(pid) = pending.pop() {
+        visited += 1;
+        if visited > 100_000 {
+            break; // a fork bomb is not worth walking
         }
-        let Ok(stat) = fs::read_to_string(entry.path().join("stat")) else {
+        let Ok(statm) = fs::read_to_string(format!("/proc/{pid}/statm")) else {
             continue;
         };
-        // The command name (field 2) may hold spaces: parse after its ')'.
-        let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+        found = true;
+        total += statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+            * page_kb;
+        let Ok(tasks) = fs::read_dir(format!("/proc/{pid}/task")) else {
             continue;
         };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        // rest starts at field 3 (state): pgrp is field 5, rss field 24.
-        if fields.get(2).and_then(|f| f.parse::<libc::pid_t>().ok()) == Some(pgid) {
-            found = true;
-            total += fields
-                .get(21)
-                .and_then(|f| f.parse::<u64>().ok())
-                .unwrap_or(0)
-                * page_kb;
+        for task in tasks.flatten() {
+            if let Ok(children) = fs::read_to_string(task.path().join("children")) {
+                pending.extend(
+                    children
+                        .split_whitespace()
+                        .filter_map(|c| c.parse::<libc::pid_t>().ok()),
+                );
+            }
         }
     }
     found.then_some(total)
@@ -168,7 +175,7 @@ mod tests {
     use std::os::unix::process::CommandExt as _;
 
     #[test]
-    fn group_memory_counts_a_live_group_and_nothing_for_an_absent_one() {
+    fn tree_memory_counts_a_live_process_and_nothing_for_an_absent_one() {
         let mut child = std::process::Command::new("sleep")
             .arg("5")
             .process_group(0)
@@ -178,14 +185,14 @@ mod tests {
         // Right at exec the new image may have no resident pages yet: wait
         // (bounded) until the kernel reports some.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        let mut kb = super::group_rss_kb(pgid);
+        let mut kb = super::tree_rss_kb(pgid);
         while kb.is_none_or(|kb| kb == 0) && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(5));
-            kb = super::group_rss_kb(pgid);
+            kb = super::tree_rss_kb(pgid);
         }
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(kb.is_some_and(|kb| kb > 0), "{kb:?}");
-        assert_eq!(super::group_rss_kb(pgid), None);
+        assert_eq!(super::tree_rss_kb(pgid), None);
     }
 }

@@ -58,9 +58,9 @@ pub struct Finished {
     pub killed_leftovers: bool,
     pub started: SystemTime,
     pub duration: Duration,
-    /// Peak resident memory of the job's process group, in KiB, sampled every
-    /// [`RSS_SAMPLE_INTERVAL`] while it ran (a job shorter than that may be
-    /// seen once or not at all).
+    /// Peak resident memory of the job's process tree, in KiB, sampled 50 ms
+    /// after it started and every [`RSS_SAMPLE_INTERVAL`] after that (`None`
+    /// for a job that ended before the first sample).
     pub peak_rss_kb: Option<u64>,
 }
 
@@ -135,7 +135,12 @@ pub async fn supervise(launch: Launch, mut cancel: watch::Receiver<Cancel>) -> F
     // memory is sampled meanwhile.
     let deadline = tokio::time::sleep(launch.timeout);
     tokio::pin!(deadline);
-    let mut sampler = tokio::time::interval(RSS_SAMPLE_INTERVAL);
+    // The first sample after 50 ms: most short jobs are over by then and
+    // cost nothing; longer ones are sampled every RSS_SAMPLE_INTERVAL.
+    let mut sampler = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_millis(50),
+        RSS_SAMPLE_INTERVAL,
+    );
     let mut peak_rss_kb: Option<u64> = None;
     let first = loop {
         tokio::select! {
@@ -143,7 +148,7 @@ pub async fn supervise(launch: Launch, mut cancel: watch::Receiver<Cancel>) -> F
             () = &mut deadline => break Err(Ending::TimedOut),
             () = raised(&mut cancel, Cancel::Graceful) => break Err(Ending::Cancelled),
             _ = sampler.tick() => {
-                if let Some(kb) = reaper::group_rss_kb(pgid) {
+                if let Some(kb) = reaper::tree_rss_kb(pgid) {
                     peak_rss_kb = Some(peak_rss_kb.map_or(kb, |p| p.max(kb)));
                 }
             }
