@@ -178,6 +178,27 @@ impl Repository {
         self.run_ok(["rev-parse", &format!("{commit}^1")])
     }
 
+    /// Commits reachable from any of `include` and from none of `exclude`.
+    pub fn rev_list(&self, include: &[&str], exclude: &[&str]) -> Result<Vec<String>> {
+        if include.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args: Vec<String> = vec!["rev-list".into()];
+        args.extend(include.iter().map(|c| (*c).to_owned()));
+        args.extend(exclude.iter().map(|c| format!("^{c}")));
+        let out = self.run_ok(&args)?;
+        Ok(out
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect())
+    }
+
+    /// A commit's subject line.
+    pub fn subject(&self, commit: &str) -> Result<String> {
+        self.run_ok(["log", "-1", "--format=%s", commit])
+    }
+
     /// A commit's full message.
     pub fn message(&self, commit: &str) -> Result<String> {
         self.run_ok(["log", "-1", "--format=%B", commit])

@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_log_index.sql"),
     include_str!("migrations/0006_fuzz_findings.sql"),
     include_str!("migrations/0007_peak_memory.sql"),
+    include_str!("migrations/0008_releases.sql"),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -457,6 +458,7 @@ fn job_from_row(r: &Row<'_>) -> rusqlite::Result<Result<JobRunRecord>> {
 pub mod harden;
 pub mod logs;
 pub mod queue;
+pub mod release;
 pub mod toolstate;
 
 #[cfg(test)]

@@ -147,6 +147,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::commands::LogsCommand,
     },
+    /// Releases: cut from forge-green snapshots, fixes through temper, proof of every commit.
+    Release {
+        #[command(subcommand)]
+        command: ReleaseCommand,
+    },
     /// Scheduled heavy validation on forge-green snapshots.
     Harden {
         #[command(subcommand)]
@@ -185,6 +190,39 @@ pub enum Command {
         /// Allow more than 20 jobs.
         #[arg(long)]
         no_limit: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Create release/VERSION at a forge-green snapshot.
+    Cut {
+        version: String,
+        /// The snapshot (as listed by `ironworks snapshots`); must be green.
+        #[arg(long, value_name = "ID")]
+        snapshot: i64,
+        #[command(flatten)]
+        location: Location,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Land a PR that targets release/VERSION, only if temper passes on the merge.
+    Fix {
+        version: String,
+        #[arg(long, value_name = "N")]
+        pr: i64,
+        #[command(flatten)]
+        location: Location,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Prove every commit on the release branch was vetted; names the ones that were not.
+    Verify {
+        version: String,
+        #[command(flatten)]
+        location: Location,
         #[arg(long)]
         json: bool,
     },

@@ -16,6 +16,7 @@ pub mod host;
 pub mod logs;
 pub mod progress;
 pub mod recovery;
+pub mod release;
 pub mod runner;
 
 /// Entry point of the binary.

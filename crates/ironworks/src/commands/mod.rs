@@ -8,6 +8,7 @@ mod logs;
 mod matrix;
 mod pr;
 mod queue;
+mod release;
 mod run;
 mod show;
 mod sim;
@@ -63,6 +64,7 @@ pub fn dispatch(command: Command) -> Result<u8, Failure> {
         Command::Snapshots { location, json } => queue::snapshots(&location, json),
         Command::Matrix(args) => matrix::matrix(&args),
         Command::Harden { command } => harden::dispatch(command),
+        Command::Release { command } => release::dispatch(command),
         Command::Logs { command } => logs::dispatch(command),
         Command::Export {
             command:
